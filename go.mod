@@ -1,0 +1,3 @@
+module github.com/seed27eed597/flagship-go
+
+go 1.24
