@@ -1,0 +1,553 @@
+package bucketing
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/internal/jsontree"
+)
+
+// ParseError reports a malformed bucketing file. Path locates the bad part,
+// for example "campaigns[3].variationGroups[1].variations[0].allocation".
+type ParseError struct {
+	Path string
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	if e.Path == "" {
+		return "bucketing: invalid file: " + e.Msg
+	}
+	return "bucketing: invalid file: " + e.Path + ": " + e.Msg
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidFile) true.
+func (e *ParseError) Unwrap() error { return ErrInvalidFile }
+
+// Parse parses a bucketing file the way Flagship's own loader (protobuf
+// JSON with unknown fields discarded) does: unknown fields are ignored,
+// both lowerCamelCase and snake_case names are accepted, unknown operator
+// and modification type names read as NULL, and everything else that
+// protobuf JSON rejects (wrong types, duplicate fields, fractional or
+// out-of-range allocations, invalid UTF-8, ...) makes the whole file
+// invalid with a [*ParseError] naming the path.
+//
+// Parse never panics, whatever the input.
+func Parse(data []byte) (*File, error) {
+	root, err := jsontree.Parse(data, 0)
+	if err != nil {
+		var se *jsontree.SyntaxError
+		if errors.As(err, &se) {
+			return nil, &ParseError{Msg: se.Error()}
+		}
+		return nil, &ParseError{Msg: err.Error()}
+	}
+	f := new(File)
+	if err := parseFile(&root, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// path is a lazily formatted location in the file, built only on error.
+type path struct {
+	parent *path
+	field  string
+	index  int // -1 when field is a name
+}
+
+func (p *path) name(field string) *path { return &path{parent: p, field: field, index: -1} }
+func (p *path) at(i int) *path          { return &path{parent: p, index: i} }
+
+func (p *path) String() string {
+	if p == nil {
+		return ""
+	}
+	var parts []*path
+	for q := p; q != nil; q = q.parent {
+		parts = append(parts, q)
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		q := parts[i]
+		switch {
+		case q.index >= 0:
+			b.WriteString("[" + strconv.Itoa(q.index) + "]")
+		case q.field != "":
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(q.field)
+		}
+	}
+	return b.String()
+}
+
+func errAt(p *path, format string, args ...any) error {
+	return &ParseError{Path: p.String(), Msg: fmt.Sprintf(format, args...)}
+}
+
+// fieldSpec maps a message field's JSON names to a handler.
+type fieldSpec struct {
+	json, proto string
+	set         func(n *jsontree.Node, p *path) error
+	// keepNull makes a null value reach set (google.protobuf.Value fields);
+	// otherwise null leaves the field unset.
+	keepNull bool
+}
+
+// message walks an object node like protobuf JSON: known fields by either
+// name, duplicates rejected, nulls skipped, unknown fields ignored.
+func message(n *jsontree.Node, p *path, fields []fieldSpec) error {
+	if n.Kind != jsontree.Object {
+		return errAt(p, "expected an object, got %s", n.Kind)
+	}
+	var seen uint64
+	for i := range n.Members {
+		m := &n.Members[i]
+		idx := -1
+		for j := range fields {
+			if m.Key == fields[j].json || m.Key == fields[j].proto {
+				idx = j
+				break
+			}
+		}
+		if idx < 0 {
+			continue // unknown field: discarded
+		}
+		f := &fields[idx]
+		fp := p.name(f.json)
+		if seen&(1<<idx) != 0 {
+			return errAt(fp, "duplicate field %q", m.Key)
+		}
+		seen |= 1 << idx
+		if m.Value.Kind == jsontree.Null && !f.keepNull {
+			continue
+		}
+		if err := f.set(&m.Value, fp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func list(n *jsontree.Node, p *path, each func(n *jsontree.Node, p *path) error) error {
+	if n.Kind != jsontree.Array {
+		return errAt(p, "expected an array, got %s", n.Kind)
+	}
+	for i := range n.Items {
+		if err := each(&n.Items[i], p.at(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func str(dst *string) func(*jsontree.Node, *path) error {
+	return func(n *jsontree.Node, p *path) error {
+		if n.Kind != jsontree.String {
+			return errAt(p, "expected a string, got %s", n.Kind)
+		}
+		*dst = n.Str
+		return nil
+	}
+}
+
+func strPtr(dst **string) func(*jsontree.Node, *path) error {
+	return func(n *jsontree.Node, p *path) error {
+		if n.Kind != jsontree.String {
+			return errAt(p, "expected a string, got %s", n.Kind)
+		}
+		s := n.Str
+		*dst = &s
+		return nil
+	}
+}
+
+func boolean(dst *bool) func(*jsontree.Node, *path) error {
+	return func(n *jsontree.Node, p *path) error {
+		if n.Kind != jsontree.Bool {
+			return errAt(p, "expected a bool, got %s", n.Kind)
+		}
+		*dst = n.Bool
+		return nil
+	}
+}
+
+func int32Field(dst *int32) func(*jsontree.Node, *path) error {
+	return func(n *jsontree.Node, p *path) error {
+		v, err := parseInt32(n)
+		if err != nil {
+			return errAt(p, "%v", err)
+		}
+		*dst = v
+		return nil
+	}
+}
+
+// parseInt32 accepts what protobuf JSON accepts for int32: an integral
+// JSON number (50, 50.0, 5e1) or a string holding one.
+func parseInt32(n *jsontree.Node) (int32, error) {
+	raw := n.Str
+	switch n.Kind {
+	case jsontree.Number:
+	case jsontree.String:
+		if strings.TrimSpace(raw) != raw {
+			return 0, errors.New("not an integer")
+		}
+		tok, err := jsontree.Parse([]byte(raw), 1)
+		if err != nil || tok.Kind != jsontree.Number {
+			return 0, errors.New("not an integer")
+		}
+		raw = tok.Str
+	default:
+		return 0, fmt.Errorf("expected an integer, got %s", n.Kind)
+	}
+	s, ok := integralString(raw)
+	if !ok {
+		return 0, errors.New("not an integer")
+	}
+	v, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return 0, errors.New("integer out of int32 range")
+	}
+	return int32(v), nil
+}
+
+// integralString normalizes a JSON number to its integer digits if it is
+// integral, like protobuf's JSON decoder: fraction digits must be absorbed by
+// a positive exponent, trailing zeros of the fraction do not count, and a
+// negative exponent may only shift out zeros.
+func integralString(num string) (string, bool) {
+	neg := false
+	s := num
+	if strings.HasPrefix(s, "-") {
+		neg, s = true, s[1:]
+	}
+	var intp, frac, exp string
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	intp, s = s[:i], s[i:]
+	if intp == "0" {
+		intp = ""
+	}
+	if strings.HasPrefix(s, ".") {
+		j := 1
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		frac, s = strings.TrimRight(s[1:j], "0"), s[j:]
+	}
+	if len(s) > 0 && (s[0] == 'e' || s[0] == 'E') {
+		exp = s[1:]
+	}
+	if intp == "" && frac == "" {
+		return "0", true
+	}
+	e := 0
+	if exp != "" {
+		v, err := strconv.ParseInt(exp, 10, 32)
+		if err != nil {
+			return "", false
+		}
+		e = int(v)
+	}
+	var digits string
+	if e >= 0 {
+		if len(frac) > e || len(intp)+e > 20 {
+			return "", false
+		}
+		digits = intp + frac + strings.Repeat("0", e-len(frac))
+	} else {
+		if len(frac) > 0 {
+			return "", false
+		}
+		idx := len(intp) + e
+		if idx < 0 {
+			return "", false
+		}
+		if strings.Trim(intp[idx:], "0") != "" {
+			return "", false
+		}
+		digits = intp[:idx]
+	}
+	if digits == "" {
+		digits = "0"
+	}
+	if neg {
+		return "-" + digits, true
+	}
+	return digits, true
+}
+
+// parseDouble accepts what protobuf JSON accepts for double: a JSON number
+// or a string holding one, "NaN", "Infinity" or "-Infinity".
+func parseDouble(n *jsontree.Node) (float64, error) {
+	switch n.Kind {
+	case jsontree.Number:
+		return n.Float()
+	case jsontree.String:
+		switch n.Str {
+		case "NaN", "Infinity", "-Infinity":
+			return strconv.ParseFloat(n.Str, 64)
+		}
+		if strings.TrimSpace(n.Str) != n.Str {
+			return 0, errors.New("not a number")
+		}
+		tok, err := jsontree.Parse([]byte(n.Str), 1)
+		if err != nil || tok.Kind != jsontree.Number {
+			return 0, errors.New("not a number")
+		}
+		return tok.Float()
+	default:
+		return 0, fmt.Errorf("expected a number, got %s", n.Kind)
+	}
+}
+
+func parseFile(n *jsontree.Node, f *File) error {
+	var root *path
+	return message(n, root, []fieldSpec{
+		{json: "generatedAt", proto: "generated_at", set: str(&f.GeneratedAt)},
+		{json: "visitorConsolidation", proto: "visitor_consolidation", set: boolean(&f.VisitorConsolidation)},
+		{json: "panic", proto: "panic", set: boolean(&f.Panic)},
+		{json: "campaigns", proto: "campaigns", set: func(n *jsontree.Node, p *path) error {
+			if n.Kind == jsontree.Array {
+				f.Campaigns = make([]Campaign, 0, len(n.Items))
+			}
+			return list(n, p, func(n *jsontree.Node, p *path) error {
+				f.Campaigns = append(f.Campaigns, Campaign{})
+				return parseCampaign(n, p, &f.Campaigns[len(f.Campaigns)-1])
+			})
+		}},
+		{json: "accountSettings", proto: "accountSettings", set: func(n *jsontree.Node, p *path) error {
+			return parseAccountSettings(n, p, &f.AccountSettings)
+		}},
+	})
+}
+
+func parseAccountSettings(n *jsontree.Node, p *path, a *AccountSettings) error {
+	return message(n, p, []fieldSpec{
+		{json: "enabledXPC", proto: "enabledXPC", set: boolean(&a.EnabledXPC)},
+		{json: "enabled1V1T", proto: "enabled1V1T", set: boolean(&a.Enabled1V1T)},
+		{json: "troubleshooting", proto: "troubleshooting", set: parseTroubleshooting},
+	})
+}
+
+// parseTroubleshooting validates the troubleshooting settings (they only
+// drive optional telemetry, but a malformed one makes Flagship reject the
+// file).
+func parseTroubleshooting(n *jsontree.Node, p *path) error {
+	var traffic int32
+	var tz string
+	return message(n, p, []fieldSpec{
+		{json: "startDate", proto: "start_date", set: timestamp},
+		{json: "endDate", proto: "end_date", set: timestamp},
+		{json: "timezone", proto: "timezone", set: str(&tz)},
+		{json: "traffic", proto: "traffic", set: int32Field(&traffic)},
+	})
+}
+
+func timestamp(n *jsontree.Node, p *path) error {
+	if n.Kind != jsontree.String {
+		return errAt(p, "expected an RFC 3339 timestamp, got %s", n.Kind)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, n.Str); err != nil {
+		return errAt(p, "invalid RFC 3339 timestamp %q", n.Str)
+	}
+	return nil
+}
+
+func parseCampaign(n *jsontree.Node, p *path, c *Campaign) error {
+	var customID string
+	return message(n, p, []fieldSpec{
+		{json: "id", proto: "id", set: str(&c.ID)},
+		{json: "name", proto: "name", set: str(&c.Name)},
+		{json: "customId", proto: "custom_id", set: str(&customID)},
+		{json: "slug", proto: "slug", set: strPtr(&c.Slug)},
+		{json: "type", proto: "type", set: str(&c.Type)},
+		{json: "variationGroups", proto: "variation_groups", set: func(n *jsontree.Node, p *path) error {
+			if n.Kind == jsontree.Array {
+				c.VariationGroups = make([]VariationGroup, 0, len(n.Items))
+			}
+			return list(n, p, func(n *jsontree.Node, p *path) error {
+				c.VariationGroups = append(c.VariationGroups, VariationGroup{})
+				return parseVariationGroup(n, p, &c.VariationGroups[len(c.VariationGroups)-1])
+			})
+		}},
+		{json: "bucketRanges", proto: "bucket_ranges", set: func(n *jsontree.Node, p *path) error {
+			return list(n, p, func(n *jsontree.Node, p *path) error {
+				var br BucketRange
+				err := message(n, p, []fieldSpec{{json: "r", proto: "r", set: func(n *jsontree.Node, p *path) error {
+					return list(n, p, func(n *jsontree.Node, p *path) error {
+						v, err := parseDouble(n)
+						if err != nil {
+							return errAt(p, "%v", err)
+						}
+						br.R = append(br.R, v)
+						return nil
+					})
+				}}})
+				if err != nil {
+					return err
+				}
+				if len(br.R) < 2 {
+					return errAt(p.name("r"), "a bucket range needs two bounds, got %d", len(br.R))
+				}
+				c.BucketRanges = append(c.BucketRanges, br)
+				return nil
+			})
+		}},
+	})
+}
+
+func parseVariationGroup(n *jsontree.Node, p *path, vg *VariationGroup) error {
+	return message(n, p, []fieldSpec{
+		{json: "id", proto: "id", set: str(&vg.ID)},
+		{json: "name", proto: "name", set: str(&vg.Name)},
+		{json: "targeting", proto: "targeting", set: func(n *jsontree.Node, p *path) error {
+			return parseTargeting(n, p, &vg.Targeting)
+		}},
+		{json: "variations", proto: "variations", set: func(n *jsontree.Node, p *path) error {
+			if n.Kind == jsontree.Array {
+				vg.Variations = make([]Variation, 0, len(n.Items))
+			}
+			return list(n, p, func(n *jsontree.Node, p *path) error {
+				vg.Variations = append(vg.Variations, Variation{})
+				return parseVariation(n, p, &vg.Variations[len(vg.Variations)-1])
+			})
+		}},
+	})
+}
+
+func parseTargeting(n *jsontree.Node, p *path, t *Targeting) error {
+	return message(n, p, []fieldSpec{
+		{json: "targetingGroups", proto: "targeting_groups", set: func(n *jsontree.Node, p *path) error {
+			return list(n, p, func(n *jsontree.Node, p *path) error {
+				var g TargetingGroup
+				err := message(n, p, []fieldSpec{{json: "targetings", proto: "targetings", set: func(n *jsontree.Node, p *path) error {
+					return list(n, p, func(n *jsontree.Node, p *path) error {
+						r := Rule{NoValue: true}
+						if err := parseRule(n, p, &r); err != nil {
+							return err
+						}
+						g.Rules = append(g.Rules, r)
+						return nil
+					})
+				}}})
+				t.Groups = append(t.Groups, g)
+				return err
+			})
+		}},
+	})
+}
+
+func parseRule(n *jsontree.Node, p *path, r *Rule) error {
+	return message(n, p, []fieldSpec{
+		{json: "operator", proto: "operator", set: func(n *jsontree.Node, p *path) error {
+			switch n.Kind {
+			case jsontree.String:
+				r.Operator, _ = ParseOperator(n.Str) // unknown name: NULL
+				return nil
+			case jsontree.Number:
+				v, err := parseInt32(n)
+				if err != nil {
+					return errAt(p, "invalid operator: %v", err)
+				}
+				r.Operator = Operator(v)
+				return nil
+			default:
+				return errAt(p, "expected an operator name, got %s", n.Kind)
+			}
+		}},
+		{json: "key", proto: "key", set: str(&r.Key)},
+		{json: "value", proto: "value", keepNull: true, set: func(n *jsontree.Node, p *path) error {
+			v, err := n.Interface()
+			if err != nil {
+				return errAt(p, "%v", err)
+			}
+			r.Value, r.NoValue = v, false
+			return nil
+		}},
+		{json: "provider", proto: "provider", set: str(&r.Provider)},
+	})
+}
+
+func parseVariation(n *jsontree.Node, p *path, v *Variation) error {
+	v.Modifications.Type = modificationTypes[0]
+	return message(n, p, []fieldSpec{
+		{json: "id", proto: "id", set: str(&v.ID)},
+		{json: "name", proto: "name", set: str(&v.Name)},
+		{json: "allocation", proto: "allocation", set: int32Field(&v.Allocation)},
+		{json: "reference", proto: "reference", set: boolean(&v.Reference)},
+		{json: "modifications", proto: "modifications", set: func(n *jsontree.Node, p *path) error {
+			return parseModifications(n, p, &v.Modifications)
+		}},
+		{json: "teOptions", proto: "te_options", set: func(n *jsontree.Node, p *path) error {
+			return message(n, p, []fieldSpec{{json: "contextKeys", proto: "context_keys", set: func(n *jsontree.Node, p *path) error {
+				return stringMap(n, p)
+			}}})
+		}},
+	})
+}
+
+func stringMap(n *jsontree.Node, p *path) error {
+	if n.Kind != jsontree.Object {
+		return errAt(p, "expected an object, got %s", n.Kind)
+	}
+	seen := make(map[string]bool, len(n.Members))
+	for i := range n.Members {
+		m := &n.Members[i]
+		if seen[m.Key] {
+			return errAt(p.name(m.Key), "duplicate key")
+		}
+		seen[m.Key] = true
+		if m.Value.Kind != jsontree.String {
+			return errAt(p.name(m.Key), "expected a string, got %s", m.Value.Kind)
+		}
+	}
+	return nil
+}
+
+func parseModifications(n *jsontree.Node, p *path, m *decision.Modifications) error {
+	return message(n, p, []fieldSpec{
+		{json: "type", proto: "type", set: func(n *jsontree.Node, p *path) error {
+			switch n.Kind {
+			case jsontree.String:
+				for _, t := range modificationTypes {
+					if t == n.Str {
+						m.Type = t
+					}
+				}
+				return nil // unknown name: NULL
+			case jsontree.Number:
+				v, err := parseInt32(n)
+				if err != nil {
+					return errAt(p, "invalid modification type: %v", err)
+				}
+				if v >= 0 && int(v) < len(modificationTypes) {
+					m.Type = modificationTypes[v]
+				}
+				return nil
+			default:
+				return errAt(p, "expected a modification type name, got %s", n.Kind)
+			}
+		}},
+		{json: "value", proto: "value", set: func(n *jsontree.Node, p *path) error {
+			if n.Kind != jsontree.Object {
+				return errAt(p, "expected an object, got %s", n.Kind)
+			}
+			v, err := n.Interface()
+			if err != nil {
+				return errAt(p, "%v", err)
+			}
+			m.Value = v.(map[string]any)
+			return nil
+		}},
+	})
+}
