@@ -154,7 +154,8 @@ func (e *Engine) run(ctx context.Context, cfg *Config, r decision.Request, o Dec
 		c := &cfg.campaigns[ci]
 		var ct *CampaignExplanation
 		if tr != nil {
-			tr.Campaigns = append(tr.Campaigns, CampaignExplanation{CampaignID: c.id, Type: c.typ, Outcome: OutcomeNoTargetingMatch, VisitorBucket: -1, AllocationBucket: -1})
+			tr.Campaigns = append(tr.Campaigns, CampaignExplanation{CampaignID: c.id, Type: c.typ, Outcome: OutcomeNoTargetingMatch,
+				VisitorBucket: -1, AllocationBucket: -1, BucketRanges: c.ranges})
 			ct = &tr.Campaigns[len(tr.Campaigns)-1]
 		}
 		vgi := int32(-1)

@@ -91,6 +91,8 @@ type CampaignExplanation struct {
 	// VisitorBucket is murmur3(visitor id) mod 100 when bucket ranges were
 	// checked, else -1.
 	VisitorBucket int
+	// BucketRanges are the campaign's half-open bucket ranges.
+	BucketRanges [][2]float32
 	// AllocationBucket is the allocation hash bucket when the visitor was
 	// hashed into the group's allocations, else -1.
 	AllocationBucket int
@@ -113,9 +115,10 @@ type RuleExplanation struct {
 	Key          string
 	Operator     Operator
 	Target       any
-	// Context is the value compared (the visitor id for fs_users), nil
-	// when missing.
+	// Context is the value compared (the visitor id for fs_users).
 	Context any
+	// ContextPresent tells whether the context had a value for the key.
+	ContextPresent bool
 	Result  RuleResult
 	// Error describes the error of a RuleError result.
 	Error string
@@ -124,7 +127,7 @@ type RuleExplanation struct {
 func ruleTrace(gi, ri int, r *crule, c *cval, res RuleResult, err evalErr) RuleExplanation {
 	re := RuleExplanation{Group: gi, Index: ri, Key: r.src.Key, Operator: r.op, Target: r.src.Value, Result: res, Error: err.String()}
 	if c != nil {
-		re.Context = c.export()
+		re.Context, re.ContextPresent = c.export(), true
 	}
 	return re
 }
@@ -200,12 +203,24 @@ func (x *Explanation) WriteTo(w io.Writer) (int64, error) {
 				case RuleError:
 					fmt.Fprintf(&b, " against %s -> error: %s\n", jsonText(r.Context), r.Error)
 				default:
-					fmt.Fprintf(&b, " against %s -> %s\n", jsonText(r.Context), r.Result)
+					against := "absent key"
+					if r.ContextPresent {
+						against = jsonText(r.Context)
+					}
+					fmt.Fprintf(&b, " against %s -> %s\n", against, r.Result)
 				}
 			}
 		}
 		if c.VisitorBucket >= 0 {
-			fmt.Fprintf(&b, "  visitor bucket %d\n", c.VisitorBucket)
+			if len(c.BucketRanges) == 0 {
+				fmt.Fprintf(&b, "  visitor bucket %d; the campaign has no bucket ranges\n", c.VisitorBucket)
+			} else {
+				fmt.Fprintf(&b, "  visitor bucket %d; bucket ranges", c.VisitorBucket)
+				for _, r := range c.BucketRanges {
+					fmt.Fprintf(&b, " [%g,%g)", r[0], r[1])
+				}
+				b.WriteByte('\n')
+			}
 		}
 		switch c.Outcome {
 		case OutcomeAssigned:

@@ -1,0 +1,54 @@
+// Package bucketing decides locally, from Flagship's bucketing file, which
+// campaigns and variations a visitor gets, exactly as Flagship's own
+// decision library (flagship-common GetDecision, used by the Decision API)
+// does.
+//
+// # Parsing and compiling
+//
+// [Parse] reads a bucketing file the way Flagship's loader does (protobuf
+// JSON, unknown fields ignored) and reports anything Flagship would reject
+// with a [*ParseError] naming the path, for example
+// "campaigns[3].variationGroups[1].variations[0].allocation: not an
+// integer". [Compile] turns a [File] into an immutable [Config]: targeting
+// strings are lower-cased, semantic versions parsed, allocations accumulated
+// and flag maps built once. [ParseConfig] does both.
+//
+// # Deciding
+//
+// An [Engine] holds the current Config behind an atomic pointer:
+// [Engine.Update] swaps it while decisions run, and [Engine.Decide]
+// implements [decision.Decider] with no lock and no allocation beyond its
+// result. The algorithm, per campaign in file order:
+//
+//   - the first variation group whose targeting matches (OR of groups, AND
+//     of rules, no short circuit: a rule raising an error rejects the group);
+//   - "one visitor, one test" for ab campaigns when enabled1V1T is on;
+//   - the campaign's bucket ranges against murmur3(visitor id) mod 100 (a
+//     campaign without ranges is not served);
+//   - the variation: murmur3(variation group id + visitor id) mod 100 against
+//     the cumulative allocations; visitors beyond them are untracked.
+//
+// # Assignment history
+//
+// With [Options].History set, a visitor keeps its variation when
+// allocations change, experience continuity reuses the anonymous id's
+// assignments, and 1V1T honours activated assignments, with Flagship's
+// priorities (decision group, visitor, anonymous id, fresh allocation).
+// [MemoryHistory] is an in-memory implementation. [Engine.RecordActivation]
+// records exposures as Flagship's activation endpoint does.
+//
+// # Explaining
+//
+// [Engine.Explain] runs the same code as Decide and records, per campaign
+// and variation group, why it was or wasn't chosen: the rule that failed,
+// the bucket out of range, the allocation bucket beyond the allocations,
+// the 1V1T block, or the chosen variation and its hash bucket.
+//
+// # Caveats
+//
+// Decisions read only what the file holds: third-party provider segments
+// are never known locally, so provider rules only match through
+// NOT_EXISTS. Modifications.Value maps are shared by every decision and
+// must not be modified. Fetching and polling the file is not this
+// package's concern yet.
+package bucketing
