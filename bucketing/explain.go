@@ -119,7 +119,7 @@ type RuleExplanation struct {
 	Context any
 	// ContextPresent tells whether the context had a value for the key.
 	ContextPresent bool
-	Result  RuleResult
+	Result         RuleResult
 	// Error describes the error of a RuleError result.
 	Error string
 }
