@@ -1,0 +1,329 @@
+package decision
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Defaults used by a zero [APIOptions].
+const (
+	// DefaultAPIURL is the base URL of the SaaS Decision API.
+	DefaultAPIURL = "https://decision.flagship.io/v2"
+	// DefaultTimeout bounds each Decision API call.
+	DefaultTimeout = 2 * time.Second
+	// DefaultMaxResponseBytes bounds the size of a response body (1 MiB).
+	DefaultMaxResponseBytes = 1 << 20
+)
+
+const (
+	// drainLimit bounds how much of an unread body is discarded before
+	// closing it, so a huge body cannot hold the call up.
+	drainLimit = 64 << 10
+	// maxErrorBody bounds how much of a non-2xx body is read for its message.
+	maxErrorBody = 16 << 10
+	// maxMessageBytes bounds APIError.Message.
+	maxMessageBytes = 200
+)
+
+// APIOptions configures an [APIClient]. The zero value is valid.
+type APIOptions struct {
+	// BaseURL is the Decision API base URL, with or without a trailing
+	// slash. Empty means [DefaultAPIURL].
+	BaseURL string
+	// HTTPClient sends the requests. It is the caller's and is never
+	// closed. nil means a client with a Timeout and no redirects; the
+	// default client never follows redirects, so the API key is not
+	// forwarded to another host.
+	HTTPClient *http.Client
+	// Timeout bounds each call (through the call's context, in addition to
+	// any HTTPClient timeout). 0 means [DefaultTimeout].
+	Timeout time.Duration
+	// SDKVersion is sent in the x-sdk-version and User-Agent headers.
+	// Empty means [SDKVersion].
+	SDKVersion string
+	// MaxResponseBytes bounds a response body; larger bodies fail with
+	// [ErrResponseTooLarge]. 0 means [DefaultMaxResponseBytes].
+	MaxResponseBytes int64
+}
+
+// apiKey holds the Decision API key. It prints and logs as "REDACTED".
+type apiKey string
+
+// LogValue implements [slog.LogValuer] so that the key never reaches logs.
+func (apiKey) LogValue() slog.Value { return slog.StringValue("REDACTED") }
+
+// String implements [fmt.Stringer] so that the key never prints.
+func (apiKey) String() string { return "REDACTED" }
+
+// APIClient is a [Decider] that asks the Flagship Decision API
+// (DECISION_API mode) for the campaigns of each visitor.
+//
+// An APIClient is immutable and safe for concurrent use. It holds no
+// resources of its own and has no Close method. It never retries: a failed
+// call returns an error and the caller decides whether to try again.
+type APIClient struct {
+	endpoint    string
+	key         *apiKey // a pointer so that printing the client shows no key
+	userAgent   string
+	sdkVersion  string
+	httpClient  *http.Client
+	timeout     time.Duration
+	maxResponse int64
+}
+
+var _ Decider = (*APIClient)(nil)
+
+// NewAPIClient returns a client for the environment envID authenticated by
+// the API key key. Both are required; an empty one, or an invalid option,
+// returns an error wrapping [ErrInvalidConfig]. The key is sent only in the
+// x-api-key header and never appears in errors.
+func NewAPIClient(envID, key string, o APIOptions) (*APIClient, error) {
+	switch {
+	case envID == "":
+		return nil, fmt.Errorf("%w: empty environment id", ErrInvalidConfig)
+	case key == "":
+		return nil, fmt.Errorf("%w: empty API key", ErrInvalidConfig)
+	case o.Timeout < 0:
+		return nil, fmt.Errorf("%w: negative Timeout", ErrInvalidConfig)
+	case o.MaxResponseBytes < 0:
+		return nil, fmt.Errorf("%w: negative MaxResponseBytes", ErrInvalidConfig)
+	}
+	base := o.BaseURL
+	if base == "" {
+		base = DefaultAPIURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return nil, fmt.Errorf("%w: BaseURL must be an absolute http or https URL without query", ErrInvalidConfig)
+	}
+	c := &APIClient{
+		endpoint:    strings.TrimRight(base, "/") + "/" + url.PathEscape(envID) + "/campaigns?exposeAllKeys=true",
+		httpClient:  o.HTTPClient,
+		timeout:     o.Timeout,
+		sdkVersion:  o.SDKVersion,
+		maxResponse: o.MaxResponseBytes,
+	}
+	k := apiKey(key)
+	c.key = &k
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.sdkVersion == "" {
+		c.sdkVersion = SDKVersion
+	}
+	if c.maxResponse == 0 {
+		c.maxResponse = DefaultMaxResponseBytes
+	}
+	c.userAgent = "flagship-go/" + c.sdkVersion
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{
+			Timeout: c.timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+	}
+	return c, nil
+}
+
+// Decide asks the Decision API for the campaigns of r's visitor, as a
+// visitor who consented to data collection. It implements [Decider].
+func (c *APIClient) Decide(ctx context.Context, r Request) (Decision, error) {
+	return c.DecideConsent(ctx, r, true)
+}
+
+// DecideConsent is [APIClient.Decide] with the visitor's consent stated:
+// when consented is false the Decision API is told not to record the
+// visitor's context. Decisions are the same either way.
+//
+// The call is bounded by ctx and by APIOptions.Timeout. Errors wrap
+// [ErrInvalidRequest] (no network call was made), the transport error
+// (errors.Is(err, context.DeadlineExceeded) on timeout), [ErrResponseTooLarge]
+// or [ErrBadResponse], or are an [*APIError] for a non-2xx status.
+// A panic-mode answer is not an error: it returns Decision{Panic: true}.
+func (c *APIClient) DecideConsent(ctx context.Context, r Request, consented bool) (Decision, error) {
+	body, err := encodeRequest(r, consented)
+	if err != nil {
+		return Decision{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return Decision{}, fmt.Errorf("decision: fetch campaigns: %w", err)
+	}
+	req.Header.Set("x-api-key", string(*c.key))
+	req.Header.Set("x-sdk-client", "go")
+	req.Header.Set("x-sdk-version", c.sdkVersion)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return Decision{}, fmt.Errorf("decision: fetch campaigns: %w", err)
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+		_ = resp.Body.Close()
+	}()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return Decision{}, &APIError{StatusCode: resp.StatusCode, Message: c.errorMessage(b)}
+	}
+	if resp.StatusCode == http.StatusNoContent {
+		return Decision{VisitorID: r.VisitorID}, nil
+	}
+	if resp.ContentLength > c.maxResponse {
+		return Decision{}, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.maxResponse)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponse+1))
+	if err != nil {
+		return Decision{}, fmt.Errorf("decision: read campaigns: %w", err)
+	}
+	if int64(len(b)) > c.maxResponse {
+		return Decision{}, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.maxResponse)
+	}
+	d, err := parseResponse(b)
+	if err != nil {
+		return Decision{}, err
+	}
+	d.VisitorID = r.VisitorID
+	return d, nil
+}
+
+// wireRequest is the body of POST /{envId}/campaigns (spec §2.3).
+type wireRequest struct {
+	VisitorID      string         `json:"visitorId"`
+	AnonymousID    *string        `json:"anonymousId"`
+	Context        map[string]any `json:"context"`
+	TriggerHit     bool           `json:"trigger_hit"`
+	VisitorConsent bool           `json:"visitor_consent"`
+	DecisionGroup  string         `json:"decision_group,omitempty"`
+}
+
+func encodeRequest(r Request, consented bool) ([]byte, error) {
+	if r.VisitorID == "" {
+		return nil, fmt.Errorf("%w: empty visitor id", ErrInvalidRequest)
+	}
+	w := wireRequest{
+		VisitorID:      r.VisitorID,
+		Context:        r.Context,
+		VisitorConsent: consented,
+		DecisionGroup:  r.DecisionGroup,
+	}
+	if r.AnonymousID != "" {
+		w.AnonymousID = &r.AnonymousID
+	}
+	if w.Context == nil {
+		w.Context = map[string]any{}
+	}
+	b, err := json.Marshal(w)
+	if err != nil {
+		return nil, fmt.Errorf("%w: context: %v", ErrInvalidRequest, err)
+	}
+	return b, nil
+}
+
+// wireResponse is the body of a 200 answer in mode normal (spec §2.4).
+// Missing fields decode as zero values and null strings as "".
+type wireResponse struct {
+	Campaigns []*wireCampaign `json:"campaigns"`
+	Panic     bool            `json:"panic"`
+}
+
+type wireCampaign struct {
+	ID                 string `json:"id"`
+	Name               string `json:"name"`
+	Slug               string `json:"slug"`
+	Type               string `json:"type"`
+	VariationGroupID   string `json:"variationGroupId"`
+	VariationGroupName string `json:"variationGroupName"`
+	Variation          struct {
+		ID            string `json:"id"`
+		Name          string `json:"name"`
+		Reference     bool   `json:"reference"`
+		Modifications struct {
+			Type  string         `json:"type"`
+			Value map[string]any `json:"value"`
+		} `json:"modifications"`
+	} `json:"variation"`
+}
+
+// parseResponse decodes a campaigns document. It never panics; anything
+// but a JSON object of the expected shape is an error wrapping
+// ErrBadResponse. Null campaign entries are skipped.
+func parseResponse(b []byte) (Decision, error) {
+	var w *wireResponse
+	if err := json.Unmarshal(b, &w); err != nil {
+		return Decision{}, fmt.Errorf("%w: %v", ErrBadResponse, err)
+	}
+	if w == nil {
+		return Decision{}, fmt.Errorf("%w: not a JSON object", ErrBadResponse)
+	}
+	if w.Panic {
+		return Decision{Panic: true}, nil
+	}
+	var d Decision
+	for _, wc := range w.Campaigns {
+		if wc == nil {
+			continue
+		}
+		d.Campaigns = append(d.Campaigns, Campaign{
+			ID:             wc.ID,
+			Name:           wc.Name,
+			Slug:           wc.Slug,
+			Type:           wc.Type,
+			VariationGroup: VariationGroup{ID: wc.VariationGroupID, Name: wc.VariationGroupName},
+			Variation: Variation{
+				ID:        wc.Variation.ID,
+				Name:      wc.Variation.Name,
+				Reference: wc.Variation.Reference,
+				Modifications: Modifications{
+					Type:  wc.Variation.Modifications.Type,
+					Value: wc.Variation.Modifications.Value,
+				},
+			},
+			Reason: Reason{Kind: ReasonRemote, Bucket: -1},
+		})
+	}
+	return d, nil
+}
+
+// errorMessage extracts the "message" of a JSON error body, made safe to
+// print: the API key is redacted, control characters become spaces and the
+// result is cut to maxMessageBytes on a rune boundary.
+func (c *APIClient) errorMessage(b []byte) string {
+	var body struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(b, &body) != nil || body.Message == "" {
+		return ""
+	}
+	m := strings.ReplaceAll(body.Message, string(*c.key), "REDACTED")
+	m = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(m, "\uFFFD"))
+	if len(m) <= maxMessageBytes {
+		return m
+	}
+	cut := maxMessageBytes
+	for cut > 0 && !utf8.RuneStart(m[cut]) {
+		cut--
+	}
+	return m[:cut] + "…"
+}

@@ -1,0 +1,66 @@
+// Package decision holds the decision model shared by the SDK's two modes
+// and the client of the Flagship Decision API (DECISION_API mode).
+//
+// # Model
+//
+// A [Request] describes a visitor: its id, its optional anonymous id
+// (experience continuity) and its context. A [Decision] lists the
+// campaigns ([Campaign]) the visitor is assigned to, in the environment's
+// order; each carries its [VariationGroup], the chosen [Variation] with its
+// [Modifications] (flag key to JSON value) and the [Reason] it was chosen.
+// When a later campaign sets a key an earlier one set, the later one wins.
+//
+// A Decision with Panic set means the environment is in panic mode: it has
+// no campaigns, and callers serve their defaults and send no activation
+// and no hit until a later decision ends the panic.
+//
+// Modification values are shared and must not be modified.
+//
+// # Decider
+//
+// [Decider] is the one-method interface both modes implement: [APIClient]
+// here, and the local bucketing decider in package bucketing. [DeciderFunc]
+// adapts a function, which is handy in tests. Implementations are safe for
+// concurrent use.
+//
+// # Decision API client
+//
+// [NewAPIClient] builds an [APIClient] from an environment id, an API key
+// and [APIOptions], whose zero value is valid:
+//
+//	c, err := decision.NewAPIClient(envID, apiKey, decision.APIOptions{})
+//	if err != nil {
+//		return err // wraps decision.ErrInvalidConfig
+//	}
+//	d, err := c.Decide(ctx, decision.Request{VisitorID: "user-4242"})
+//
+// Each call is one POST {BaseURL}/{envID}/campaigns?exposeAllKeys=true,
+// bounded by ctx and APIOptions.Timeout. It asks the server not to activate
+// anything (trigger_hit false): activation is the caller's job.
+// [APIClient.DecideConsent] also tells the server whether the visitor
+// consented to data collection; [APIClient.Decide] assumes consent.
+//
+// Failures are returned, never logged. Callers branch on them with
+// [errors.Is] and [errors.As]: [ErrInvalidRequest] (nothing was sent),
+// [*APIError] for a non-2xx status ([ErrUnauthorized] matches 401 and 403,
+// [ErrForbidden] 403 only), [ErrResponseTooLarge], [ErrBadResponse],
+// and the transport error itself, so that errors.Is(err,
+// context.DeadlineExceeded) reports a timeout.
+//
+// # Caveats
+//
+// The client never retries; a caller that wants a second attempt (the
+// official Go SDK makes two) makes it, ideally keeping the flags it already
+// had meanwhile.
+//
+// The default HTTP client does not follow redirects, so the API key, which
+// travels in the x-api-key header, is never forwarded to another host. A
+// client given in APIOptions.HTTPClient follows its own redirect policy.
+//
+// Response parsing is lenient: missing fields and a null slug decode as
+// empty strings, null campaign entries are skipped and unknown fields are
+// ignored. Campaigns are returned even when their ids are empty.
+//
+// The API key prints and logs as "REDACTED" and is removed from any server
+// message copied into an [*APIError].
+package decision
