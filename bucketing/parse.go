@@ -53,48 +53,33 @@ func Parse(data []byte) (*File, error) {
 	return f, nil
 }
 
-// path is a lazily formatted location in the file, built only on error.
-type path struct {
-	parent *path
-	field  string
-	index  int // -1 when field is a name
+// perr returns a ParseError for the current node; callers prefix the path
+// on the way up, so nothing is allocated for paths unless parsing fails.
+func perr(format string, args ...any) error {
+	return &ParseError{Msg: fmt.Sprintf(format, args...)}
 }
 
-func (p *path) name(field string) *path { return &path{parent: p, field: field, index: -1} }
-func (p *path) at(i int) *path          { return &path{parent: p, index: i} }
-
-func (p *path) String() string {
-	if p == nil {
-		return ""
+// within prefixes err's path with seg, a field name or an "[i]" index.
+func within(err error, seg string) error {
+	pe, ok := err.(*ParseError)
+	if !ok {
+		return err
 	}
-	var parts []*path
-	for q := p; q != nil; q = q.parent {
-		parts = append(parts, q)
+	switch {
+	case pe.Path == "":
+		pe.Path = seg
+	case pe.Path[0] == '[':
+		pe.Path = seg + pe.Path
+	default:
+		pe.Path = seg + "." + pe.Path
 	}
-	var b strings.Builder
-	for i := len(parts) - 1; i >= 0; i-- {
-		q := parts[i]
-		switch {
-		case q.index >= 0:
-			b.WriteString("[" + strconv.Itoa(q.index) + "]")
-		case q.field != "":
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(q.field)
-		}
-	}
-	return b.String()
-}
-
-func errAt(p *path, format string, args ...any) error {
-	return &ParseError{Path: p.String(), Msg: fmt.Sprintf(format, args...)}
+	return pe
 }
 
 // fieldSpec maps a message field's JSON names to a handler.
 type fieldSpec struct {
 	json, proto string
-	set         func(n *jsontree.Node, p *path) error
+	set         func(n *jsontree.Node) error
 	// keepNull makes a null value reach set (google.protobuf.Value fields);
 	// otherwise null leaves the field unset.
 	keepNull bool
@@ -102,9 +87,9 @@ type fieldSpec struct {
 
 // message walks an object node like protobuf JSON: known fields by either
 // name, duplicates rejected, nulls skipped, unknown fields ignored.
-func message(n *jsontree.Node, p *path, fields []fieldSpec) error {
+func message(n *jsontree.Node, fields []fieldSpec) error {
 	if n.Kind != jsontree.Object {
-		return errAt(p, "expected an object, got %s", n.Kind)
+		return perr("expected an object, got %s", n.Kind)
 	}
 	var seen uint64
 	for i := range n.Members {
@@ -120,47 +105,46 @@ func message(n *jsontree.Node, p *path, fields []fieldSpec) error {
 			continue // unknown field: discarded
 		}
 		f := &fields[idx]
-		fp := p.name(f.json)
 		if seen&(1<<idx) != 0 {
-			return errAt(fp, "duplicate field %q", m.Key)
+			return within(perr("duplicate field %q", m.Key), f.json)
 		}
 		seen |= 1 << idx
 		if m.Value.Kind == jsontree.Null && !f.keepNull {
 			continue
 		}
-		if err := f.set(&m.Value, fp); err != nil {
-			return err
+		if err := f.set(&m.Value); err != nil {
+			return within(err, f.json)
 		}
 	}
 	return nil
 }
 
-func list(n *jsontree.Node, p *path, each func(n *jsontree.Node, p *path) error) error {
+func list(n *jsontree.Node, each func(n *jsontree.Node) error) error {
 	if n.Kind != jsontree.Array {
-		return errAt(p, "expected an array, got %s", n.Kind)
+		return perr("expected an array, got %s", n.Kind)
 	}
 	for i := range n.Items {
-		if err := each(&n.Items[i], p.at(i)); err != nil {
-			return err
+		if err := each(&n.Items[i]); err != nil {
+			return within(err, "["+strconv.Itoa(i)+"]")
 		}
 	}
 	return nil
 }
 
-func str(dst *string) func(*jsontree.Node, *path) error {
-	return func(n *jsontree.Node, p *path) error {
+func str(dst *string) func(*jsontree.Node) error {
+	return func(n *jsontree.Node) error {
 		if n.Kind != jsontree.String {
-			return errAt(p, "expected a string, got %s", n.Kind)
+			return perr("expected a string, got %s", n.Kind)
 		}
 		*dst = n.Str
 		return nil
 	}
 }
 
-func strPtr(dst **string) func(*jsontree.Node, *path) error {
-	return func(n *jsontree.Node, p *path) error {
+func strPtr(dst **string) func(*jsontree.Node) error {
+	return func(n *jsontree.Node) error {
 		if n.Kind != jsontree.String {
-			return errAt(p, "expected a string, got %s", n.Kind)
+			return perr("expected a string, got %s", n.Kind)
 		}
 		s := n.Str
 		*dst = &s
@@ -168,21 +152,21 @@ func strPtr(dst **string) func(*jsontree.Node, *path) error {
 	}
 }
 
-func boolean(dst *bool) func(*jsontree.Node, *path) error {
-	return func(n *jsontree.Node, p *path) error {
+func boolean(dst *bool) func(*jsontree.Node) error {
+	return func(n *jsontree.Node) error {
 		if n.Kind != jsontree.Bool {
-			return errAt(p, "expected a bool, got %s", n.Kind)
+			return perr("expected a bool, got %s", n.Kind)
 		}
 		*dst = n.Bool
 		return nil
 	}
 }
 
-func int32Field(dst *int32) func(*jsontree.Node, *path) error {
-	return func(n *jsontree.Node, p *path) error {
+func int32Field(dst *int32) func(*jsontree.Node) error {
+	return func(n *jsontree.Node) error {
 		v, err := parseInt32(n)
 		if err != nil {
-			return errAt(p, "%v", err)
+			return perr("%v", err)
 		}
 		*dst = v
 		return nil
@@ -311,28 +295,27 @@ func parseDouble(n *jsontree.Node) (float64, error) {
 }
 
 func parseFile(n *jsontree.Node, f *File) error {
-	var root *path
-	return message(n, root, []fieldSpec{
+	return message(n, []fieldSpec{
 		{json: "generatedAt", proto: "generated_at", set: str(&f.GeneratedAt)},
 		{json: "visitorConsolidation", proto: "visitor_consolidation", set: boolean(&f.VisitorConsolidation)},
 		{json: "panic", proto: "panic", set: boolean(&f.Panic)},
-		{json: "campaigns", proto: "campaigns", set: func(n *jsontree.Node, p *path) error {
+		{json: "campaigns", proto: "campaigns", set: func(n *jsontree.Node) error {
 			if n.Kind == jsontree.Array {
 				f.Campaigns = make([]Campaign, 0, len(n.Items))
 			}
-			return list(n, p, func(n *jsontree.Node, p *path) error {
+			return list(n, func(n *jsontree.Node) error {
 				f.Campaigns = append(f.Campaigns, Campaign{})
-				return parseCampaign(n, p, &f.Campaigns[len(f.Campaigns)-1])
+				return parseCampaign(n, &f.Campaigns[len(f.Campaigns)-1])
 			})
 		}},
-		{json: "accountSettings", proto: "accountSettings", set: func(n *jsontree.Node, p *path) error {
-			return parseAccountSettings(n, p, &f.AccountSettings)
+		{json: "accountSettings", proto: "accountSettings", set: func(n *jsontree.Node) error {
+			return parseAccountSettings(n, &f.AccountSettings)
 		}},
 	})
 }
 
-func parseAccountSettings(n *jsontree.Node, p *path, a *AccountSettings) error {
-	return message(n, p, []fieldSpec{
+func parseAccountSettings(n *jsontree.Node, a *AccountSettings) error {
+	return message(n, []fieldSpec{
 		{json: "enabledXPC", proto: "enabledXPC", set: boolean(&a.EnabledXPC)},
 		{json: "enabled1V1T", proto: "enabled1V1T", set: boolean(&a.Enabled1V1T)},
 		{json: "troubleshooting", proto: "troubleshooting", set: parseTroubleshooting},
@@ -342,10 +325,10 @@ func parseAccountSettings(n *jsontree.Node, p *path, a *AccountSettings) error {
 // parseTroubleshooting validates the troubleshooting settings (they only
 // drive optional telemetry, but a malformed one makes Flagship reject the
 // file).
-func parseTroubleshooting(n *jsontree.Node, p *path) error {
+func parseTroubleshooting(n *jsontree.Node) error {
 	var traffic int32
 	var tz string
-	return message(n, p, []fieldSpec{
+	return message(n, []fieldSpec{
 		{json: "startDate", proto: "start_date", set: timestamp},
 		{json: "endDate", proto: "end_date", set: timestamp},
 		{json: "timezone", proto: "timezone", set: str(&tz)},
@@ -353,41 +336,41 @@ func parseTroubleshooting(n *jsontree.Node, p *path) error {
 	})
 }
 
-func timestamp(n *jsontree.Node, p *path) error {
+func timestamp(n *jsontree.Node) error {
 	if n.Kind != jsontree.String {
-		return errAt(p, "expected an RFC 3339 timestamp, got %s", n.Kind)
+		return perr("expected an RFC 3339 timestamp, got %s", n.Kind)
 	}
 	if _, err := time.Parse(time.RFC3339Nano, n.Str); err != nil {
-		return errAt(p, "invalid RFC 3339 timestamp %q", n.Str)
+		return perr("invalid RFC 3339 timestamp %q", n.Str)
 	}
 	return nil
 }
 
-func parseCampaign(n *jsontree.Node, p *path, c *Campaign) error {
+func parseCampaign(n *jsontree.Node, c *Campaign) error {
 	var customID string
-	return message(n, p, []fieldSpec{
+	return message(n, []fieldSpec{
 		{json: "id", proto: "id", set: str(&c.ID)},
 		{json: "name", proto: "name", set: str(&c.Name)},
 		{json: "customId", proto: "custom_id", set: str(&customID)},
 		{json: "slug", proto: "slug", set: strPtr(&c.Slug)},
 		{json: "type", proto: "type", set: str(&c.Type)},
-		{json: "variationGroups", proto: "variation_groups", set: func(n *jsontree.Node, p *path) error {
+		{json: "variationGroups", proto: "variation_groups", set: func(n *jsontree.Node) error {
 			if n.Kind == jsontree.Array {
 				c.VariationGroups = make([]VariationGroup, 0, len(n.Items))
 			}
-			return list(n, p, func(n *jsontree.Node, p *path) error {
+			return list(n, func(n *jsontree.Node) error {
 				c.VariationGroups = append(c.VariationGroups, VariationGroup{})
-				return parseVariationGroup(n, p, &c.VariationGroups[len(c.VariationGroups)-1])
+				return parseVariationGroup(n, &c.VariationGroups[len(c.VariationGroups)-1])
 			})
 		}},
-		{json: "bucketRanges", proto: "bucket_ranges", set: func(n *jsontree.Node, p *path) error {
-			return list(n, p, func(n *jsontree.Node, p *path) error {
+		{json: "bucketRanges", proto: "bucket_ranges", set: func(n *jsontree.Node) error {
+			return list(n, func(n *jsontree.Node) error {
 				var br BucketRange
-				err := message(n, p, []fieldSpec{{json: "r", proto: "r", set: func(n *jsontree.Node, p *path) error {
-					return list(n, p, func(n *jsontree.Node, p *path) error {
+				err := message(n, []fieldSpec{{json: "r", proto: "r", set: func(n *jsontree.Node) error {
+					return list(n, func(n *jsontree.Node) error {
 						v, err := parseDouble(n)
 						if err != nil {
-							return errAt(p, "%v", err)
+							return perr("%v", err)
 						}
 						br.R = append(br.R, v)
 						return nil
@@ -397,7 +380,7 @@ func parseCampaign(n *jsontree.Node, p *path, c *Campaign) error {
 					return err
 				}
 				if len(br.R) < 2 {
-					return errAt(p.name("r"), "a bucket range needs two bounds, got %d", len(br.R))
+					return within(perr("a bucket range needs two bounds, got %d", len(br.R)), "r")
 				}
 				c.BucketRanges = append(c.BucketRanges, br)
 				return nil
@@ -406,34 +389,34 @@ func parseCampaign(n *jsontree.Node, p *path, c *Campaign) error {
 	})
 }
 
-func parseVariationGroup(n *jsontree.Node, p *path, vg *VariationGroup) error {
-	return message(n, p, []fieldSpec{
+func parseVariationGroup(n *jsontree.Node, vg *VariationGroup) error {
+	return message(n, []fieldSpec{
 		{json: "id", proto: "id", set: str(&vg.ID)},
 		{json: "name", proto: "name", set: str(&vg.Name)},
-		{json: "targeting", proto: "targeting", set: func(n *jsontree.Node, p *path) error {
-			return parseTargeting(n, p, &vg.Targeting)
+		{json: "targeting", proto: "targeting", set: func(n *jsontree.Node) error {
+			return parseTargeting(n, &vg.Targeting)
 		}},
-		{json: "variations", proto: "variations", set: func(n *jsontree.Node, p *path) error {
+		{json: "variations", proto: "variations", set: func(n *jsontree.Node) error {
 			if n.Kind == jsontree.Array {
 				vg.Variations = make([]Variation, 0, len(n.Items))
 			}
-			return list(n, p, func(n *jsontree.Node, p *path) error {
+			return list(n, func(n *jsontree.Node) error {
 				vg.Variations = append(vg.Variations, Variation{})
-				return parseVariation(n, p, &vg.Variations[len(vg.Variations)-1])
+				return parseVariation(n, &vg.Variations[len(vg.Variations)-1])
 			})
 		}},
 	})
 }
 
-func parseTargeting(n *jsontree.Node, p *path, t *Targeting) error {
-	return message(n, p, []fieldSpec{
-		{json: "targetingGroups", proto: "targeting_groups", set: func(n *jsontree.Node, p *path) error {
-			return list(n, p, func(n *jsontree.Node, p *path) error {
+func parseTargeting(n *jsontree.Node, t *Targeting) error {
+	return message(n, []fieldSpec{
+		{json: "targetingGroups", proto: "targeting_groups", set: func(n *jsontree.Node) error {
+			return list(n, func(n *jsontree.Node) error {
 				var g TargetingGroup
-				err := message(n, p, []fieldSpec{{json: "targetings", proto: "targetings", set: func(n *jsontree.Node, p *path) error {
-					return list(n, p, func(n *jsontree.Node, p *path) error {
+				err := message(n, []fieldSpec{{json: "targetings", proto: "targetings", set: func(n *jsontree.Node) error {
+					return list(n, func(n *jsontree.Node) error {
 						r := Rule{NoValue: true}
-						if err := parseRule(n, p, &r); err != nil {
+						if err := parseRule(n, &r); err != nil {
 							return err
 						}
 						g.Rules = append(g.Rules, r)
@@ -447,9 +430,9 @@ func parseTargeting(n *jsontree.Node, p *path, t *Targeting) error {
 	})
 }
 
-func parseRule(n *jsontree.Node, p *path, r *Rule) error {
-	return message(n, p, []fieldSpec{
-		{json: "operator", proto: "operator", set: func(n *jsontree.Node, p *path) error {
+func parseRule(n *jsontree.Node, r *Rule) error {
+	return message(n, []fieldSpec{
+		{json: "operator", proto: "operator", set: func(n *jsontree.Node) error {
 			switch n.Kind {
 			case jsontree.String:
 				r.Operator, _ = ParseOperator(n.Str) // unknown name: NULL
@@ -457,19 +440,19 @@ func parseRule(n *jsontree.Node, p *path, r *Rule) error {
 			case jsontree.Number:
 				v, err := parseInt32(n)
 				if err != nil {
-					return errAt(p, "invalid operator: %v", err)
+					return perr("invalid operator: %v", err)
 				}
 				r.Operator = Operator(v)
 				return nil
 			default:
-				return errAt(p, "expected an operator name, got %s", n.Kind)
+				return perr("expected an operator name, got %s", n.Kind)
 			}
 		}},
 		{json: "key", proto: "key", set: str(&r.Key)},
-		{json: "value", proto: "value", keepNull: true, set: func(n *jsontree.Node, p *path) error {
+		{json: "value", proto: "value", keepNull: true, set: func(n *jsontree.Node) error {
 			v, err := n.Interface()
 			if err != nil {
-				return errAt(p, "%v", err)
+				return perr("%v", err)
 			}
 			r.Value, r.NoValue = v, false
 			return nil
@@ -478,45 +461,45 @@ func parseRule(n *jsontree.Node, p *path, r *Rule) error {
 	})
 }
 
-func parseVariation(n *jsontree.Node, p *path, v *Variation) error {
+func parseVariation(n *jsontree.Node, v *Variation) error {
 	v.Modifications.Type = modificationTypes[0]
-	return message(n, p, []fieldSpec{
+	return message(n, []fieldSpec{
 		{json: "id", proto: "id", set: str(&v.ID)},
 		{json: "name", proto: "name", set: str(&v.Name)},
 		{json: "allocation", proto: "allocation", set: int32Field(&v.Allocation)},
 		{json: "reference", proto: "reference", set: boolean(&v.Reference)},
-		{json: "modifications", proto: "modifications", set: func(n *jsontree.Node, p *path) error {
-			return parseModifications(n, p, &v.Modifications)
+		{json: "modifications", proto: "modifications", set: func(n *jsontree.Node) error {
+			return parseModifications(n, &v.Modifications)
 		}},
-		{json: "teOptions", proto: "te_options", set: func(n *jsontree.Node, p *path) error {
-			return message(n, p, []fieldSpec{{json: "contextKeys", proto: "context_keys", set: func(n *jsontree.Node, p *path) error {
-				return stringMap(n, p)
+		{json: "teOptions", proto: "te_options", set: func(n *jsontree.Node) error {
+			return message(n, []fieldSpec{{json: "contextKeys", proto: "context_keys", set: func(n *jsontree.Node) error {
+				return stringMap(n)
 			}}})
 		}},
 	})
 }
 
-func stringMap(n *jsontree.Node, p *path) error {
+func stringMap(n *jsontree.Node) error {
 	if n.Kind != jsontree.Object {
-		return errAt(p, "expected an object, got %s", n.Kind)
+		return perr("expected an object, got %s", n.Kind)
 	}
 	seen := make(map[string]bool, len(n.Members))
 	for i := range n.Members {
 		m := &n.Members[i]
 		if seen[m.Key] {
-			return errAt(p.name(m.Key), "duplicate key")
+			return within(perr("duplicate key"), m.Key)
 		}
 		seen[m.Key] = true
 		if m.Value.Kind != jsontree.String {
-			return errAt(p.name(m.Key), "expected a string, got %s", m.Value.Kind)
+			return within(perr("expected a string, got %s", m.Value.Kind), m.Key)
 		}
 	}
 	return nil
 }
 
-func parseModifications(n *jsontree.Node, p *path, m *decision.Modifications) error {
-	return message(n, p, []fieldSpec{
-		{json: "type", proto: "type", set: func(n *jsontree.Node, p *path) error {
+func parseModifications(n *jsontree.Node, m *decision.Modifications) error {
+	return message(n, []fieldSpec{
+		{json: "type", proto: "type", set: func(n *jsontree.Node) error {
 			switch n.Kind {
 			case jsontree.String:
 				for _, t := range modificationTypes {
@@ -528,23 +511,23 @@ func parseModifications(n *jsontree.Node, p *path, m *decision.Modifications) er
 			case jsontree.Number:
 				v, err := parseInt32(n)
 				if err != nil {
-					return errAt(p, "invalid modification type: %v", err)
+					return perr("invalid modification type: %v", err)
 				}
 				if v >= 0 && int(v) < len(modificationTypes) {
 					m.Type = modificationTypes[v]
 				}
 				return nil
 			default:
-				return errAt(p, "expected a modification type name, got %s", n.Kind)
+				return perr("expected a modification type name, got %s", n.Kind)
 			}
 		}},
-		{json: "value", proto: "value", set: func(n *jsontree.Node, p *path) error {
+		{json: "value", proto: "value", set: func(n *jsontree.Node) error {
 			if n.Kind != jsontree.Object {
-				return errAt(p, "expected an object, got %s", n.Kind)
+				return perr("expected an object, got %s", n.Kind)
 			}
 			v, err := n.Interface()
 			if err != nil {
-				return errAt(p, "%v", err)
+				return perr("%v", err)
 			}
 			m.Value = v.(map[string]any)
 			return nil

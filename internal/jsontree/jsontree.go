@@ -85,6 +85,63 @@ type parser struct {
 	pos      int
 	maxDepth int
 	buf      []byte
+	// Children are collected on stacks while a container is parsed, then
+	// copied into slab arenas: a whole document costs a few allocations.
+	mstack []Member
+	nstack []Node
+	marena []Member
+	narena []Node
+	keys   map[string]string // interned object keys
+}
+
+func (p *parser) members(src []Member) []Member {
+	if len(src) == 0 {
+		return nil
+	}
+	if cap(p.marena)-len(p.marena) < len(src) {
+		p.marena = make([]Member, 0, max(2*cap(p.marena), len(src), 32))
+	}
+	start := len(p.marena)
+	p.marena = append(p.marena, src...)
+	return p.marena[start:len(p.marena):len(p.marena)]
+}
+
+func (p *parser) nodes(src []Node) []Node {
+	if len(src) == 0 {
+		return nil
+	}
+	if cap(p.narena)-len(p.narena) < len(src) {
+		p.narena = make([]Node, 0, max(2*cap(p.narena), len(src), 32))
+	}
+	start := len(p.narena)
+	p.narena = append(p.narena, src...)
+	return p.narena[start:len(p.narena):len(p.narena)]
+}
+
+// key parses an object key, interning it: keys repeat across objects.
+func (p *parser) key() (string, error) {
+	start := p.pos + 1
+	for i := start; i < len(p.data) && i-start < 64; i++ {
+		c := p.data[i]
+		if c == '"' {
+			if k, ok := p.keys[string(p.data[start:i])]; ok {
+				p.pos = i + 1
+				return k, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	k, err := p.string()
+	if err == nil && len(k) <= 64 && len(p.keys) < 4096 {
+		if p.keys == nil {
+			p.keys = make(map[string]string)
+		}
+		p.keys[k] = k
+	}
+	return k, err
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -148,12 +205,14 @@ func (p *parser) object(depth int) (Node, error) {
 		p.pos++
 		return n, nil
 	}
+	mark := len(p.mstack)
+	defer func() { p.mstack = p.mstack[:mark] }()
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return n, p.errorf("expected a string key")
 		}
-		key, err := p.string()
+		key, err := p.key()
 		if err != nil {
 			return n, err
 		}
@@ -167,7 +226,7 @@ func (p *parser) object(depth int) (Node, error) {
 		if err != nil {
 			return n, err
 		}
-		n.Members = append(n.Members, Member{Key: key, Value: v})
+		p.mstack = append(p.mstack, Member{Key: key, Value: v})
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return n, p.errorf("unexpected end of input in object")
@@ -177,6 +236,7 @@ func (p *parser) object(depth int) (Node, error) {
 			p.pos++
 		case '}':
 			p.pos++
+			n.Members = p.members(p.mstack[mark:])
 			return n, nil
 		default:
 			return n, p.errorf("expected ',' or '}' in object")
@@ -195,13 +255,15 @@ func (p *parser) array(depth int) (Node, error) {
 		p.pos++
 		return n, nil
 	}
+	mark := len(p.nstack)
+	defer func() { p.nstack = p.nstack[:mark] }()
 	for {
 		p.skipSpace()
 		v, err := p.value(depth)
 		if err != nil {
 			return n, err
 		}
-		n.Items = append(n.Items, v)
+		p.nstack = append(p.nstack, v)
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return n, p.errorf("unexpected end of input in array")
@@ -211,6 +273,7 @@ func (p *parser) array(depth int) (Node, error) {
 			p.pos++
 		case ']':
 			p.pos++
+			n.Items = p.nodes(p.nstack[mark:])
 			return n, nil
 		default:
 			return n, p.errorf("expected ',' or ']' in array")
