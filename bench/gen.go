@@ -683,27 +683,6 @@ func (g *Gen) Mutate(f *GenFile) {
 	}
 }
 
-// Clone deep-copies the parts of f that Mutate changes.
-func (f *GenFile) Clone() *GenFile {
-	c := *f
-	c.Campaigns = make([]*GenCampaign, len(f.Campaigns))
-	for i, fc := range f.Campaigns {
-		cc := *fc
-		cc.VGs = make([]*GenVG, len(fc.VGs))
-		for j, vg := range fc.VGs {
-			v := *vg
-			v.Variations = make([]*GenVariation, len(vg.Variations))
-			for k, va := range vg.Variations {
-				x := *va
-				v.Variations[k] = &x
-			}
-			cc.VGs[j] = &v
-		}
-		c.Campaigns[i] = &cc
-	}
-	return &c
-}
-
 // ---------------------------------------------------------------------------
 // Rendering.
 
