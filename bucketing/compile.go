@@ -1,6 +1,7 @@
 package bucketing
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/seed27eed597/flagship-go/decision"
@@ -19,7 +20,41 @@ type Config struct {
 	// keys are the distinct context keys rules read; rules refer to them by
 	// slot index so each is looked up at most once per decision.
 	keys        []string
+	numMemo     int
 	generatedAt string
+}
+
+// compiler holds the state of one Compile call.
+type compiler struct {
+	cfg   *Config
+	slots map[string]int32
+	memo  map[string]int32
+}
+
+func (cp *compiler) slot(key string) int32 {
+	slot, ok := cp.slots[key]
+	if !ok {
+		slot = int32(len(cp.cfg.keys))
+		cp.slots[key] = slot
+		cp.cfg.keys = append(cp.cfg.keys, key)
+	}
+	return slot
+}
+
+// memoIndex returns the shared result slot of rules identical to r.
+func (cp *compiler) memoIndex(cr *crule, r *Rule) int32 {
+	v, err := json.Marshal(r.Value)
+	if err != nil {
+		return -1
+	}
+	k := fmt.Sprintf("%d\x00%d\x00%d\x00%t\x00%s", cr.kind, cr.slot, cr.op, r.NoValue, v)
+	i, ok := cp.memo[k]
+	if !ok {
+		i = int32(len(cp.memo))
+		cp.memo[k] = i
+		cp.cfg.numMemo = len(cp.memo)
+	}
+	return i
 }
 
 type duplicate struct {
@@ -61,8 +96,12 @@ const (
 )
 
 type crule struct {
-	kind   ruleKind
-	slot   int32
+	kind ruleKind
+	slot int32
+	// memo indexes the decision-wide cache of this rule's result: rules
+	// with the same key, operator and value share it, so a rule repeated
+	// across campaigns is evaluated once per decision. -1: not cached.
+	memo   int32
 	op     Operator
 	target cval
 	// src is the rule as written, for explanations.
@@ -71,8 +110,8 @@ type crule struct {
 
 type cvariation struct {
 	id string
-	// result is the prebuilt assignment returned for this variation.
-	result decision.Campaign
+	// result is the prebuilt, shared campaign returned for this variation.
+	result *decision.Campaign
 }
 
 // Panic reports whether the environment is in panic mode.
@@ -106,7 +145,7 @@ func Compile(f *File) (*Config, error) {
 		generatedAt: f.GeneratedAt,
 		campaigns:   make([]ccampaign, 0, len(f.Campaigns)),
 	}
-	slots := map[string]int32{}
+	cp := &compiler{cfg: cfg, slots: map[string]int32{}, memo: map[string]int32{}}
 	seen := make(map[string]bool, len(f.Campaigns))
 	for ci := range f.Campaigns {
 		c := &f.Campaigns[ci]
@@ -129,7 +168,7 @@ func Compile(f *File) (*Config, error) {
 		cc.vgs = make([]cvg, len(c.VariationGroups))
 		for vi := range c.VariationGroups {
 			vg := &c.VariationGroups[vi]
-			if err := compileVG(cfg, slots, c, slug, vg, &cc.vgs[vi]); err != nil {
+			if err := cp.compileVG(c, slug, vg, &cc.vgs[vi]); err != nil {
 				return nil, fmt.Errorf("bucketing: campaigns[%d].variationGroups[%d]: %w", ci, vi, err)
 			}
 		}
@@ -138,7 +177,7 @@ func Compile(f *File) (*Config, error) {
 	return cfg, nil
 }
 
-func compileVG(cfg *Config, slots map[string]int32, c *Campaign, slug string, vg *VariationGroup, out *cvg) error {
+func (cp *compiler) compileVG(c *Campaign, slug string, vg *VariationGroup, out *cvg) error {
 	out.id = vg.ID
 	out.groups = make([]cgroup, len(vg.Targeting.Groups))
 	for gi := range vg.Targeting.Groups {
@@ -150,22 +189,18 @@ func compileVG(cfg *Config, slots map[string]int32, c *Campaign, slug string, vg
 			if err != nil {
 				return fmt.Errorf("targeting group %d rule %d: %w", gi, ri, err)
 			}
-			cr := crule{op: r.Operator, target: t, src: r}
+			cr := crule{op: r.Operator, target: t, src: r, memo: -1}
 			switch {
 			case r.Key == "fs_all_users":
 				cr.kind = ruleAllUsers
 			case r.Key == "fs_users":
 				cr.kind = ruleUsers
+				cr.memo = cp.memoIndex(&cr, r)
 			case r.Provider != "":
 				cr.kind = ruleProvider
 			default:
-				slot, ok := slots[r.Key]
-				if !ok {
-					slot = int32(len(cfg.keys))
-					slots[r.Key] = slot
-					cfg.keys = append(cfg.keys, r.Key)
-				}
-				cr.slot = slot
+				cr.slot = cp.slot(r.Key)
+				cr.memo = cp.memoIndex(&cr, r)
 			}
 			out.groups[gi].rules[ri] = cr
 		}
@@ -198,7 +233,7 @@ func compileVG(cfg *Config, slots map[string]int32, c *Campaign, slug string, vg
 		if mt == "" {
 			mt = "NULL"
 		}
-		out.variations[i] = cvariation{id: v.ID, result: decision.Campaign{
+		out.variations[i] = cvariation{id: v.ID, result: &decision.Campaign{
 			ID:             c.ID,
 			Name:           c.Name,
 			Slug:           slug,

@@ -218,7 +218,7 @@ func (e *Engine) run(ctx context.Context, cfg *Config, r decision.Request, o Dec
 		}
 		if ct != nil {
 			ct.Outcome = outcome
-			ct.AllocationBucket = p.reason.Bucket
+			ct.AllocationBucket = int(p.reason.Bucket)
 			if p.v != nil {
 				ct.VariationID = p.v.id
 				ct.Reason = p.reason
@@ -239,10 +239,9 @@ func (e *Engine) run(ctx context.Context, cfg *Config, r decision.Request, o Dec
 
 	d := decision.Decision{VisitorID: r.VisitorID}
 	if len(s.picks) > 0 {
-		d.Campaigns = make([]decision.Campaign, len(s.picks))
+		d.Campaigns = make([]decision.Assignment, len(s.picks))
 		for i, p := range s.picks {
-			d.Campaigns[i] = p.v.result
-			d.Campaigns[i].Reason = p.reason
+			d.Campaigns[i] = decision.Assignment{Campaign: p.v.result, Reason: p.reason}
 		}
 	}
 	return d, nil
@@ -272,7 +271,7 @@ func allocate(vg *cvg, hashID string) (pick, Outcome) {
 	if vg.single {
 		return pick{v: &vg.variations[0], reason: decision.Reason{Kind: decision.ReasonAllocated, Bucket: -1}}, OutcomeAssigned
 	}
-	z := int(murmur3.Sum32Concat(vg.id, hashID) % 100)
+	z := int8(murmur3.Sum32Concat(vg.id, hashID) % 100)
 	fz := float32(z)
 	for i := range vg.cum {
 		if fz < vg.cum[i] {

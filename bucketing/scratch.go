@@ -15,7 +15,12 @@ type scratch struct {
 	slots   []cval
 	slotGen []uint32
 	present []bool
+	// memoRes caches rule results (bit 0: match, the rest: evalErr),
+	// valid when memoGen == gen.
+	memoRes []uint8
+	memoGen []uint32
 	elems   []cval // storage of context lists
+	exts    []cext // derived forms of context strings
 	arena   []byte // lower-cased context strings
 	visitor cval   // fs_users value
 	hasVis  bool
@@ -30,6 +35,7 @@ func (s *scratch) reset(cfg *Config, r decision.Request) {
 	s.gen++
 	if s.gen == 0 { // wrapped: invalidate every slot explicitly
 		clear(s.slotGen)
+		clear(s.memoGen)
 		s.gen = 1
 	}
 	if n := len(cfg.keys); len(s.slots) < n {
@@ -37,7 +43,12 @@ func (s *scratch) reset(cfg *Config, r decision.Request) {
 		s.slotGen = make([]uint32, n)
 		s.present = make([]bool, n)
 	}
+	if n := cfg.numMemo; len(s.memoRes) < n {
+		s.memoRes = make([]uint8, n)
+		s.memoGen = make([]uint32, n)
+	}
 	s.elems = s.elems[:0]
+	s.exts = s.exts[:0]
 	s.arena = s.arena[:0]
 	s.hasVis = false
 	s.buck = -1
@@ -60,6 +71,21 @@ func (s *scratch) slot(i int32) *cval {
 		return nil
 	}
 	return &s.slots[i]
+}
+
+// ext returns c's derived forms, attaching pooled storage on first use.
+func (s *scratch) ext(c *cval) *cext {
+	if c.x == nil {
+		if len(s.exts) == cap(s.exts) {
+			// Earlier pointers keep the old array alive; only this
+			// decision's values refer to it.
+			s.exts = make([]cext, 0, max(16, 2*cap(s.exts)))
+		}
+		s.exts = s.exts[:len(s.exts)+1]
+		c.x = &s.exts[len(s.exts)-1]
+		*c.x = cext{}
+	}
+	return c.x
 }
 
 func (s *scratch) visitorValue() *cval {
@@ -112,7 +138,17 @@ func (s *scratch) matchVG(cfg *Config, vg *cvg, ct *CampaignExplanation) bool {
 				}
 				continue
 			}
-			m, err := s.compare(r.op, &r.target, c)
+			var m bool
+			var err evalErr
+			if i := r.memo; i >= 0 && s.memoGen[i] == s.gen {
+				m, err = s.memoRes[i]&1 != 0, evalErr(s.memoRes[i]>>1)
+			} else {
+				m, err = s.compare(r.op, &r.target, c)
+				if i >= 0 {
+					s.memoGen[i] = s.gen
+					s.memoRes[i] = uint8(err)<<1 | b2u(m)
+				}
+			}
 			if vt != nil {
 				res := RuleFalse
 				switch {
@@ -137,4 +173,11 @@ func (s *scratch) matchVG(cfg *Config, vg *cvg, ct *CampaignExplanation) bool {
 		vt.Matched = match
 	}
 	return match
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }

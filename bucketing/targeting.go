@@ -137,36 +137,41 @@ func (s *scratch) compareString(op Operator, t, c *cval) (bool, evalErr) {
 		return !strings.EqualFold(c.s, t.s), errNone
 	case OperatorLowerThan, OperatorGreaterThan, OperatorLowerThanOrEquals, OperatorGreaterThanOrEquals,
 		OperatorStartsWith, OperatorEndsWith, OperatorContains, OperatorNotContains:
-		if !c.lowered {
-			s.arena = c.lowerInto(s.arena)
+		cx := s.ext(c)
+		if !cx.lowered {
+			start := len(s.arena)
+			s.arena = appendLower(s.arena, c.s)
+			cx.lower, cx.lowered = s.arena[start:len(s.arena):len(s.arena)], true
 		}
+		cl, tl := cx.lower, t.x.lower
 		switch op {
 		case OperatorLowerThan:
-			return bytes.Compare(c.lower, t.lower) < 0, errNone
+			return bytes.Compare(cl, tl) < 0, errNone
 		case OperatorGreaterThan:
-			return bytes.Compare(c.lower, t.lower) > 0, errNone
+			return bytes.Compare(cl, tl) > 0, errNone
 		case OperatorLowerThanOrEquals:
-			return bytes.Compare(c.lower, t.lower) <= 0, errNone
+			return bytes.Compare(cl, tl) <= 0, errNone
 		case OperatorGreaterThanOrEquals:
-			return bytes.Compare(c.lower, t.lower) >= 0, errNone
+			return bytes.Compare(cl, tl) >= 0, errNone
 		case OperatorStartsWith:
-			return bytes.HasPrefix(c.lower, t.lower), errNone
+			return bytes.HasPrefix(cl, tl), errNone
 		case OperatorEndsWith:
-			return bytes.HasSuffix(c.lower, t.lower), errNone
+			return bytes.HasSuffix(cl, tl), errNone
 		case OperatorContains:
-			return bytes.Contains(c.lower, t.lower), errNone
+			return bytes.Contains(cl, tl), errNone
 		default: // OperatorNotContains
-			return !bytes.Contains(c.lower, t.lower), errNone
+			return !bytes.Contains(cl, tl), errNone
 		}
 	case OperatorSemverEquals, OperatorSemverNotEquals, OperatorSemverGreaterThan,
 		OperatorSemverLowerThan, OperatorSemverGreaterThanOrEquals, OperatorSemverLowerThanOrEquals:
-		if !c.parsed {
-			c.sv, c.parsed = semver.Parse(c.s), true
+		cx := s.ext(c)
+		if !cx.parsed {
+			cx.sv, cx.parsed = semver.Parse(c.s), true
 		}
-		if !c.sv.Valid() || !t.sv.Valid() {
+		if !cx.sv.Valid() || !t.x.sv.Valid() {
 			return false, errNone
 		}
-		cmp := semver.Compare(c.sv, t.sv)
+		cmp := semver.Compare(cx.sv, t.x.sv)
 		switch op {
 		case OperatorSemverEquals:
 			return cmp == 0, errNone

@@ -33,24 +33,23 @@ func (k vkind) String() string { return vkindNames[k] }
 // their lower-cased and semver forms; context values are converted per
 // decision into pooled scratch space and get those forms lazily.
 type cval struct {
-	kind  vkind
-	b     bool
-	n     float64
-	s     string
-	list  []cval
-	lower []byte // lower-cased s (strings.ToLower), valid when lowered
+	kind vkind
+	b    bool
+	n    float64
+	s    string
+	list []cval
+	// x holds the derived forms of a string: precomputed for targeting
+	// values, attached on first use for context values. Keeping them out of
+	// line keeps cval small, which matters on the decision path.
+	x *cext
+}
+
+// cext holds the derived forms of a string value.
+type cext struct {
+	lower []byte // strings.ToLower(s), valid when lowered
 	sv    semver.Version
 	// lowered and parsed tell that lower and sv are computed.
 	lowered, parsed bool
-}
-
-// lowerInto computes v.lower, appending to arena; it returns the arena.
-func (v *cval) lowerInto(arena []byte) []byte {
-	start := len(arena)
-	arena = appendLower(arena, v.s)
-	v.lower = arena[start:len(arena):len(arena)]
-	v.lowered = true
-	return arena
 }
 
 // appendLower appends strings.ToLower(s) to dst without allocating a string.
@@ -96,10 +95,7 @@ func compileTarget(v any, noValue bool) (cval, error) {
 func precompute(c *cval) {
 	switch c.kind {
 	case kindString:
-		c.lower = []byte(strings.ToLower(c.s))
-		c.lowered = true
-		c.sv = semver.Parse(c.s)
-		c.parsed = true
+		c.x = &cext{lower: []byte(strings.ToLower(c.s)), sv: semver.Parse(c.s), lowered: true, parsed: true}
 	case kindList:
 		for i := range c.list {
 			precompute(&c.list[i])

@@ -280,7 +280,7 @@ func parseResponse(b []byte) (Decision, error) {
 		if wc == nil {
 			continue
 		}
-		d.Campaigns = append(d.Campaigns, Campaign{
+		d.Campaigns = append(d.Campaigns, Assignment{Campaign: &Campaign{
 			ID:             wc.ID,
 			Name:           wc.Name,
 			Slug:           wc.Slug,
@@ -295,8 +295,7 @@ func parseResponse(b []byte) (Decision, error) {
 					Value: wc.Variation.Modifications.Value,
 				},
 			},
-			Reason: Reason{Kind: ReasonRemote, Bucket: -1},
-		})
+		}, Reason: Reason{Kind: ReasonRemote, Bucket: -1}})
 	}
 	return d, nil
 }

@@ -313,25 +313,23 @@ func TestDecide_response(t *testing.T) {
 			name:       "spec example keeps campaign order and maps null slug to empty",
 			giveStatus: http.StatusOK,
 			giveBody:   specBody,
-			want: decision.Decision{VisitorID: "v1", Campaigns: []decision.Campaign{
-				{
+			want: decision.Decision{VisitorID: "v1", Campaigns: []decision.Assignment{
+				{Campaign: &decision.Campaign{
 					ID: "c_banner", Name: "Home banner", Slug: "home-banner", Type: "ab",
 					VariationGroup: decision.VariationGroup{ID: "vg_all", Name: "All users"},
 					Variation: decision.Variation{
 						ID: "var_blue", Name: "Variation 1",
 						Modifications: decision.Modifications{Type: "FLAG", Value: map[string]any{"color": "blue", "size": 12.0}},
 					},
-					Reason: remote(),
-				},
-				{
+				}, Reason: remote()},
+				{Campaign: &decision.Campaign{
 					ID: "c_toggle", Name: "Toggle", Type: "toggle",
 					VariationGroup: decision.VariationGroup{ID: "vg_t"},
 					Variation: decision.Variation{
 						ID:            "var_on",
 						Modifications: decision.Modifications{Type: "FLAG", Value: map[string]any{"enabled": true}},
 					},
-					Reason: remote(),
-				},
+				}, Reason: remote()},
 			}},
 		},
 		{
@@ -340,13 +338,12 @@ func TestDecide_response(t *testing.T) {
 			giveBody: `{"campaigns":[null,{"id":"c1","variationGroupId":"vg1","extra":1,
 				"variation":{"id":"v1","reference":true,"modifications":{"type":"JSON","value":{"k":null,"o":{"a":[1,"x"]}}}}}],
 				"extras":{"accountSettings":{"enabledXPC":true}}}`,
-			want: decision.Decision{VisitorID: "v1", Campaigns: []decision.Campaign{{
+			want: decision.Decision{VisitorID: "v1", Campaigns: []decision.Assignment{{Campaign: &decision.Campaign{
 				ID: "c1", VariationGroup: decision.VariationGroup{ID: "vg1"},
 				Variation: decision.Variation{ID: "v1", Reference: true, Modifications: decision.Modifications{
 					Type: "JSON", Value: map[string]any{"k": nil, "o": map[string]any{"a": []any{1.0, "x"}}},
 				}},
-				Reason: remote(),
-			}}},
+			}, Reason: remote()}}},
 		},
 		{
 			name:       "no campaigns",

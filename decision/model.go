@@ -42,14 +42,28 @@ type Decision struct {
 	VisitorID string
 	// Campaigns are the campaigns the visitor is assigned to, in decision
 	// order (the order of the campaigns in the environment).
-	Campaigns []Campaign
+	Campaigns []Assignment
 	// Panic reports that the environment is in panic mode: Campaigns is
 	// empty and callers must serve defaults and send nothing.
 	Panic bool
 }
 
-// Campaign is one campaign assignment: the campaign, the variation group
-// the visitor was targeted into and the variation it was allocated.
+// Assignment is one campaign a visitor is assigned to: the campaign with
+// its variation group and variation, and why that variation was chosen.
+//
+// The Campaign is immutable and may be shared by every decision that
+// assigns the same variation (the bucketing engine builds it once per
+// configuration), so an Assignment is cheap to return; it must not be
+// modified. Its fields are promoted: a.ID, a.Variation.ID, ...
+type Assignment struct {
+	*Campaign
+	// Reason tells why this variation was chosen.
+	Reason Reason
+}
+
+// Campaign is a campaign as assigned to visitors: the campaign, the
+// variation group visitors are targeted into and the variation they are
+// allocated.
 type Campaign struct {
 	ID   string
 	Name string
@@ -59,8 +73,6 @@ type Campaign struct {
 	Type           string
 	VariationGroup VariationGroup
 	Variation      Variation
-	// Reason tells why this variation was chosen.
-	Reason Reason
 }
 
 // VariationGroup identifies the variation group a visitor was targeted into.
@@ -130,13 +142,13 @@ type Reason struct {
 	Kind ReasonKind
 	// Bucket is the visitor's hash bucket (0-99) in the variation group when
 	// the variation was freshly allocated by hashing, or -1.
-	Bucket int
+	Bucket int8
 }
 
 // String formats the reason for people.
 func (r Reason) String() string {
 	if r.Bucket >= 0 && r.Kind == ReasonAllocated {
-		return r.Kind.String() + " at bucket " + itoa(r.Bucket)
+		return r.Kind.String() + " at bucket " + itoa(int(r.Bucket))
 	}
 	return r.Kind.String()
 }
