@@ -80,6 +80,17 @@ type cvg struct {
 	cum []float32
 	// single is flagship-common's shortcut: one variation at 100%.
 	single bool
+	// checks are the context slots whose kind can make a rule of the group
+	// raise an error, with the signatures (see [signature]) that do.
+	checks []errCheck
+	// alwaysErr: an fs_users rule errors whatever the visitor (the id is
+	// a string), so the group never matches.
+	alwaysErr bool
+}
+
+type errCheck struct {
+	slot int32
+	mask uint16
 }
 
 type cgroup struct {
@@ -203,6 +214,17 @@ func (cp *compiler) compileVG(c *Campaign, slug string, vg *VariationGroup, out 
 				cr.memo = cp.memoIndex(&cr, r)
 			}
 			out.groups[gi].rules[ri] = cr
+			switch cr.kind {
+			case ruleContext:
+				if m := errorMask(cr.op, &cr.target); m != 0 {
+					out.addCheck(cr.slot, m)
+				}
+			case ruleUsers:
+				str := cval{kind: kindString}
+				if errorOf(cr.op, &cr.target, &str) != errNone {
+					out.alwaysErr = true
+				}
+			}
 		}
 	}
 
@@ -250,3 +272,27 @@ func (cp *compiler) compileVG(c *Campaign, slug string, vg *VariationGroup, out 
 	out.single = len(vg.Variations) == 1 && vg.Variations[0].Allocation == 100
 	return nil
 }
+
+func (vg *cvg) addCheck(slot int32, mask uint16) {
+	for i := range vg.checks {
+		if vg.checks[i].slot == slot {
+			vg.checks[i].mask |= mask
+			return
+		}
+	}
+	vg.checks = append(vg.checks, errCheck{slot: slot, mask: mask})
+}
+
+// errorMask returns the signatures of context values for which comparing
+// with op and t raises an error.
+func errorMask(op Operator, t *cval) uint16 {
+	var mask uint16
+	for sig := uint8(1); sig < numSignatures; sig++ {
+		c := sampleOf(sig)
+		if errorOf(op, t, &c) != errNone {
+			mask |= 1 << sig
+		}
+	}
+	return mask
+}
+

@@ -14,7 +14,7 @@ type scratch struct {
 	// slots hold converted context values, valid when slotGen == gen.
 	slots   []cval
 	slotGen []uint32
-	present []bool
+	sigs    []uint8 // signature of each slot's value, sigAbsent when absent
 	// memoRes caches rule results (bit 0: match, the rest: evalErr),
 	// valid when memoGen == gen.
 	memoRes []uint8
@@ -41,7 +41,7 @@ func (s *scratch) reset(cfg *Config, r decision.Request) {
 	if n := len(cfg.keys); len(s.slots) < n {
 		s.slots = make([]cval, n)
 		s.slotGen = make([]uint32, n)
-		s.present = make([]bool, n)
+		s.sigs = make([]uint8, n)
 	}
 	if n := cfg.numMemo; len(s.memoRes) < n {
 		s.memoRes = make([]uint8, n)
@@ -57,17 +57,30 @@ func (s *scratch) reset(cfg *Config, r decision.Request) {
 	s.picks = s.picks[:0]
 }
 
+// sig returns the signature of slot i's context value, looking the key up
+// on first use in this decision.
+func (s *scratch) sig(i int32) uint8 {
+	if s.slotGen[i] != s.gen {
+		s.fill(i)
+	}
+	return s.sigs[i]
+}
+
+func (s *scratch) fill(i int32) {
+	s.slotGen[i] = s.gen
+	v, ok := s.req.Context[s.cfg.keys[i]]
+	if !ok {
+		s.sigs[i] = sigAbsent
+		return
+	}
+	c := &s.slots[i]
+	s.convertCtxInto(c, v)
+	s.sigs[i] = signature(c)
+}
+
 // slot returns the context value of rule slot i, or nil when absent.
 func (s *scratch) slot(i int32) *cval {
-	if s.slotGen[i] != s.gen {
-		s.slotGen[i] = s.gen
-		v, ok := s.req.Context[s.cfg.keys[i]]
-		s.present[i] = ok
-		if ok {
-			s.slots[i] = s.convertCtx(v)
-		}
-	}
-	if !s.present[i] {
+	if s.sig(i) == sigAbsent {
 		return nil
 	}
 	return &s.slots[i]
@@ -104,74 +117,127 @@ func (s *scratch) bucket() int {
 	return s.buck
 }
 
-// matchVG evaluates a variation group's targeting like flagship-common's
-// targetingMatch: OR of groups, AND inside a group, no short circuit, and
-// any comparison error rejects the whole group.
-func (s *scratch) matchVG(cfg *Config, vg *cvg, ct *CampaignExplanation) bool {
-	var vt *VariationGroupExplanation
-	if ct != nil {
-		ct.VariationGroups = append(ct.VariationGroups, VariationGroupExplanation{ID: vg.id})
-		vt = &ct.VariationGroups[len(ct.VariationGroups)-1]
+// ruleValue returns the value a rule compares against, nil when absent.
+func (s *scratch) ruleValue(r *crule) *cval {
+	switch r.kind {
+	case ruleUsers:
+		return s.visitorValue()
+	case ruleContext:
+		return s.slot(r.slot)
 	}
+	return nil // provider rules never see the context
+}
+
+// eval returns the result of one rule, through the decision's memo.
+func (s *scratch) eval(r *crule, c *cval) (bool, evalErr) {
+	i := r.memo
+	if i >= 0 && s.memoGen[i] == s.gen {
+		return s.memoRes[i]&1 != 0, evalErr(s.memoRes[i] >> 1)
+	}
+	m, err := s.compare(r.op, &r.target, c)
+	if i >= 0 {
+		s.memoGen[i] = s.gen
+		s.memoRes[i] = uint8(err)<<1 | b2u(m)
+	}
+	return m, err
+}
+
+func evaluated(r *crule, c *cval) bool {
+	return c != nil || r.op == OperatorExists || r.op == OperatorNotExists
+}
+
+// matchVG decides a variation group's targeting exactly like
+// flagship-common's targetingMatch (OR of groups, AND inside a group, and
+// any rule raising an error rejects the whole group, wherever it sits) but
+// cheaply: errors depend only on kinds, so every rule is first checked for
+// one, then the booleans are evaluated with short circuits.
+func (s *scratch) matchVG(cfg *Config, vg *cvg, ct *CampaignExplanation) bool {
+	if ct != nil {
+		return s.traceVG(vg, ct)
+	}
+	if vg.alwaysErr {
+		return false
+	}
+	for _, ck := range vg.checks {
+		if ck.mask>>s.sig(ck.slot)&1 != 0 {
+			return false
+		}
+	}
+groups:
+	for gi := range vg.groups {
+		g := &vg.groups[gi]
+		if len(g.rules) == 0 {
+			continue
+		}
+		for ri := range g.rules {
+			r := &g.rules[ri]
+			if r.kind == ruleAllUsers {
+				continue
+			}
+			var c *cval
+			switch r.kind {
+			case ruleContext:
+				if s.sig(r.slot) != sigAbsent {
+					c = &s.slots[r.slot]
+				}
+			case ruleUsers:
+				c = s.visitorValue()
+			}
+			if !evaluated(r, c) {
+				continue groups
+			}
+			if i := r.memo; i >= 0 && s.memoGen[i] == s.gen {
+				if s.memoRes[i]&1 == 0 {
+					continue groups
+				}
+			} else if m, _ := s.eval(r, c); !m {
+				continue groups
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// traceVG is matchVG in Flagship's own evaluation order, recording every
+// rule for [Engine.Explain].
+func (s *scratch) traceVG(vg *cvg, ct *CampaignExplanation) bool {
+	ct.VariationGroups = append(ct.VariationGroups, VariationGroupExplanation{ID: vg.id})
+	vt := &ct.VariationGroups[len(ct.VariationGroups)-1]
 	match := false
 	for gi := range vg.groups {
 		g := &vg.groups[gi]
 		gm := len(g.rules) > 0
 		for ri := range g.rules {
 			r := &g.rules[ri]
-			var c *cval
-			switch r.kind {
-			case ruleAllUsers:
-				if vt != nil {
-					vt.Rules = append(vt.Rules, ruleTrace(gi, ri, r, nil, RuleAllUsers, errNone))
-				}
+			if r.kind == ruleAllUsers {
+				vt.Rules = append(vt.Rules, ruleTrace(gi, ri, r, nil, RuleAllUsers, errNone))
 				continue
-			case ruleUsers:
-				c = s.visitorValue()
-			case ruleContext:
-				c = s.slot(r.slot)
 			}
-			if c == nil && r.op != OperatorExists && r.op != OperatorNotExists {
+			c := s.ruleValue(r)
+			if !evaluated(r, c) {
 				gm = false
-				if vt != nil {
-					vt.Rules = append(vt.Rules, ruleTrace(gi, ri, r, nil, RuleMissing, errNone))
-				}
+				vt.Rules = append(vt.Rules, ruleTrace(gi, ri, r, nil, RuleMissing, errNone))
 				continue
 			}
-			var m bool
-			var err evalErr
-			if i := r.memo; i >= 0 && s.memoGen[i] == s.gen {
-				m, err = s.memoRes[i]&1 != 0, evalErr(s.memoRes[i]>>1)
-			} else {
-				m, err = s.compare(r.op, &r.target, c)
-				if i >= 0 {
-					s.memoGen[i] = s.gen
-					s.memoRes[i] = uint8(err)<<1 | b2u(m)
-				}
+			m, err := s.eval(r, c)
+			res := RuleFalse
+			switch {
+			case err != errNone:
+				res = RuleError
+			case m:
+				res = RuleTrue
 			}
-			if vt != nil {
-				res := RuleFalse
-				switch {
-				case err != errNone:
-					res = RuleError
-				case m:
-					res = RuleTrue
-				}
-				vt.Rules = append(vt.Rules, ruleTrace(gi, ri, r, c, res, err))
-			}
+			vt.Rules = append(vt.Rules, ruleTrace(gi, ri, r, c, res, err))
 			if err != errNone {
-				if vt != nil {
-					vt.Rejected = true
-				}
+				vt.Rejected = true
 				return false
 			}
 			gm = gm && m
 		}
 		match = match || gm
 	}
-	if vt != nil {
-		vt.Matched = match
-	}
+	vt.Matched = match
 	return match
 }
 

@@ -3,6 +3,7 @@ package bucketing
 import (
 	"bytes"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/seed27eed597/flagship-go/internal/semver"
 )
@@ -26,6 +27,43 @@ var evalErrText = [...]string{
 }
 
 func (e evalErr) String() string { return evalErrText[e] }
+
+// errorOf returns the error compare(op, t, c) raises, without comparing:
+// errors depend only on the operator and the kinds involved. This lets a
+// decision check every rule for errors (Flagship evaluates every rule and
+// any error rejects the variation group) and then evaluate the booleans
+// with short circuits.
+func errorOf(op Operator, t *cval, c *cval) evalErr {
+	if c != nil && c.kind == kindList {
+		if len(c.list) > 0 && c.list[0].kind != t.kind {
+			return errListKindMismatch
+		}
+		return errNone
+	}
+	if op == OperatorExists || op == OperatorNotExists {
+		return errNone
+	}
+	if c == nil || t.kind != kindList && t.kind != c.kind {
+		return errKindMismatch
+	}
+	switch t.kind {
+	case kindString:
+		if op < OperatorLowerThan || op > OperatorSemverLowerThanOrEquals || op == OperatorExists || op == OperatorNotExists {
+			return errOperator
+		}
+	case kindNumber:
+		switch op {
+		case OperatorLowerThan, OperatorGreaterThan, OperatorLowerThanOrEquals, OperatorGreaterThanOrEquals, OperatorEquals, OperatorNotEquals:
+		default:
+			return errOperator
+		}
+	case kindBool:
+		if op != OperatorEquals && op != OperatorNotEquals {
+			return errOperator
+		}
+	}
+	return errNone
+}
 
 func isAND(op Operator) bool { return op == OperatorNotContains || op == OperatorNotEquals }
 func isOR(op Operator) bool  { return op == OperatorContains || op == OperatorEquals }
@@ -137,6 +175,10 @@ func (s *scratch) compareString(op Operator, t, c *cval) (bool, evalErr) {
 		return !strings.EqualFold(c.s, t.s), errNone
 	case OperatorLowerThan, OperatorGreaterThan, OperatorLowerThanOrEquals, OperatorGreaterThanOrEquals,
 		OperatorStartsWith, OperatorEndsWith, OperatorContains, OperatorNotContains:
+		if isLowerASCII(c.s) {
+			// Already lower case: compare the string itself.
+			return stringOp(op, c.s, t.x.lowerS), errNone
+		}
 		cx := s.ext(c)
 		if !cx.lowered {
 			start := len(s.arena)
@@ -188,4 +230,35 @@ func (s *scratch) compareString(op Operator, t, c *cval) (bool, evalErr) {
 		}
 	}
 	return false, errOperator
+}
+
+func isLowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// stringOp applies a lower-case string operator to lower-cased operands.
+func stringOp(op Operator, c, t string) bool {
+	switch op {
+	case OperatorLowerThan:
+		return c < t
+	case OperatorGreaterThan:
+		return c > t
+	case OperatorLowerThanOrEquals:
+		return c <= t
+	case OperatorGreaterThanOrEquals:
+		return c >= t
+	case OperatorStartsWith:
+		return strings.HasPrefix(c, t)
+	case OperatorEndsWith:
+		return strings.HasSuffix(c, t)
+	case OperatorContains:
+		return strings.Contains(c, t)
+	default: // OperatorNotContains
+		return !strings.Contains(c, t)
+	}
 }

@@ -46,8 +46,9 @@ type cval struct {
 
 // cext holds the derived forms of a string value.
 type cext struct {
-	lower []byte // strings.ToLower(s), valid when lowered
-	sv    semver.Version
+	lower  []byte // strings.ToLower(s), valid when lowered
+	lowerS string // the same as a string (targeting values only)
+	sv     semver.Version
 	// lowered and parsed tell that lower and sv are computed.
 	lowered, parsed bool
 }
@@ -95,7 +96,8 @@ func compileTarget(v any, noValue bool) (cval, error) {
 func precompute(c *cval) {
 	switch c.kind {
 	case kindString:
-		c.x = &cext{lower: []byte(strings.ToLower(c.s)), sv: semver.Parse(c.s), lowered: true, parsed: true}
+		l := strings.ToLower(c.s)
+		c.x = &cext{lower: []byte(l), lowerS: l, sv: semver.Parse(c.s), lowered: true, parsed: true}
 	case kindList:
 		for i := range c.list {
 			precompute(&c.list[i])
@@ -182,6 +184,20 @@ func number(v any) (float64, bool) {
 	return math.NaN(), false
 }
 
+// convertCtxInto converts a context value in place.
+func (s *scratch) convertCtxInto(c *cval, v any) {
+	switch x := v.(type) {
+	case string:
+		c.kind, c.s, c.list, c.x = kindString, x, nil, nil
+	case float64:
+		c.kind, c.n, c.list, c.x = kindNumber, x, nil, nil
+	case bool:
+		c.kind, c.b, c.list, c.x = kindBool, x, nil, nil
+	default:
+		*c = s.convertCtx(v)
+	}
+}
+
 // convertCtx converts a context value into s's pooled storage.
 func (s *scratch) convertCtx(v any) cval {
 	switch x := v.(type) {
@@ -210,4 +226,36 @@ func (s *scratch) convertCtx(v any) cval {
 	}
 	c, _ := convert(v, false)
 	return c
+}
+
+// A signature summarizes what decides whether a comparison with a context
+// value raises an error: its kind and, for a non-empty list, the kind of its
+// first element. 0 means absent.
+const (
+	sigAbsent     = 0
+	sigEmptyList  = 1 + uint8(kindObject)             // after the scalar kinds
+	sigListOf     = sigEmptyList + 1                  // + kind of the first element
+	numSignatures = sigListOf + uint8(kindObject) + 1 // 15
+)
+
+func signature(c *cval) uint8 {
+	if c.kind != kindList {
+		return uint8(c.kind) // kindNull..kindObject: 1..6 (kindNone never occurs)
+	}
+	if len(c.list) == 0 {
+		return sigEmptyList
+	}
+	return sigListOf + uint8(c.list[0].kind)
+}
+
+// sampleOf returns a context value with the given signature.
+func sampleOf(sig uint8) cval {
+	switch {
+	case sig < sigEmptyList:
+		return cval{kind: vkind(sig)}
+	case sig == sigEmptyList:
+		return cval{kind: kindList, list: []cval{}}
+	default:
+		return cval{kind: kindList, list: []cval{{kind: vkind(sig - sigListOf)}}}
+	}
 }
