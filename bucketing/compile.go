@@ -1,8 +1,9 @@
 package bucketing
 
 import (
-	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 
 	"github.com/seed27eed597/flagship-go/decision"
 )
@@ -29,6 +30,9 @@ type compiler struct {
 	cfg   *Config
 	slots map[string]int32
 	memo  map[string]int32
+	buf   []byte
+	// samples holds a context value of each signature (see errorMask).
+	samples [numSignatures]cval
 }
 
 func (cp *compiler) slot(key string) int32 {
@@ -43,18 +47,53 @@ func (cp *compiler) slot(key string) int32 {
 
 // memoIndex returns the shared result slot of rules identical to r.
 func (cp *compiler) memoIndex(cr *crule, r *Rule) int32 {
-	v, err := json.Marshal(r.Value)
-	if err != nil {
+	b := cp.buf[:0]
+	b = append(b, byte(cr.kind), byte(cr.op), byte(cr.op>>8), byte(cr.op>>16), byte(cr.op>>24))
+	b = strconv.AppendInt(b, int64(cr.slot), 10)
+	if r.NoValue {
+		b = append(b, 'A')
+	}
+	b, ok := appendValueKey(b, &cr.target)
+	cp.buf = b
+	if !ok {
 		return -1
 	}
-	k := fmt.Sprintf("%d\x00%d\x00%d\x00%t\x00%s", cr.kind, cr.slot, cr.op, r.NoValue, v)
-	i, ok := cp.memo[k]
+	i, ok := cp.memo[string(b)]
 	if !ok {
 		i = int32(len(cp.memo))
-		cp.memo[k] = i
+		cp.memo[string(b)] = i
 		cp.cfg.numMemo = len(cp.memo)
 	}
 	return i
+}
+
+// appendValueKey appends an unambiguous encoding of a compiled value.
+// Objects never compare equal to anything, so any two share a key.
+func appendValueKey(b []byte, v *cval) ([]byte, bool) {
+	b = append(b, byte('0'+v.kind))
+	switch v.kind {
+	case kindBool:
+		if v.b {
+			b = append(b, 't')
+		} else {
+			b = append(b, 'f')
+		}
+	case kindNumber:
+		b = strconv.AppendUint(b, math.Float64bits(v.n), 16)
+	case kindString:
+		b = strconv.AppendInt(b, int64(len(v.s)), 10)
+		b = append(b, ':')
+		b = append(b, v.s...)
+	case kindList:
+		b = strconv.AppendInt(b, int64(len(v.list)), 10)
+		for i := range v.list {
+			var ok bool
+			if b, ok = appendValueKey(b, &v.list[i]); !ok {
+				return b, false
+			}
+		}
+	}
+	return b, true
 }
 
 type duplicate struct {
@@ -157,6 +196,9 @@ func Compile(f *File) (*Config, error) {
 		campaigns:   make([]ccampaign, 0, len(f.Campaigns)),
 	}
 	cp := &compiler{cfg: cfg, slots: map[string]int32{}, memo: map[string]int32{}}
+	for sig := range cp.samples {
+		cp.samples[sig] = sampleOf(uint8(sig))
+	}
 	seen := make(map[string]bool, len(f.Campaigns))
 	for ci := range f.Campaigns {
 		c := &f.Campaigns[ci]
@@ -216,7 +258,7 @@ func (cp *compiler) compileVG(c *Campaign, slug string, vg *VariationGroup, out 
 			out.groups[gi].rules[ri] = cr
 			switch cr.kind {
 			case ruleContext:
-				if m := errorMask(cr.op, &cr.target); m != 0 {
+				if m := cp.errorMask(cr.op, &cr.target); m != 0 {
 					out.addCheck(cr.slot, m)
 				}
 			case ruleUsers:
@@ -247,9 +289,13 @@ func (cp *compiler) compileVG(c *Campaign, slug string, vg *VariationGroup, out 
 		v := &vg.Variations[i]
 		sum += float32(v.Allocation)
 		out.cum[i] = sum
-		value := make(map[string]any, len(keys))
-		for _, k := range keys {
-			value[k] = v.Modifications.Value[k] // nil when missing
+		value := v.Modifications.Value
+		if len(value) != len(keys) || value == nil {
+			// Some keys are missing: add them as null.
+			value = make(map[string]any, len(keys))
+			for _, k := range keys {
+				value[k] = v.Modifications.Value[k]
+			}
 		}
 		mt := v.Modifications.Type
 		if mt == "" {
@@ -285,14 +331,12 @@ func (vg *cvg) addCheck(slot int32, mask uint16) {
 
 // errorMask returns the signatures of context values for which comparing
 // with op and t raises an error.
-func errorMask(op Operator, t *cval) uint16 {
+func (cp *compiler) errorMask(op Operator, t *cval) uint16 {
 	var mask uint16
-	for sig := uint8(1); sig < numSignatures; sig++ {
-		c := sampleOf(sig)
-		if errorOf(op, t, &c) != errNone {
+	for sig := 1; sig < len(cp.samples); sig++ {
+		if errorOf(op, t, &cp.samples[sig]) != errNone {
 			mask |= 1 << sig
 		}
 	}
 	return mask
 }
-

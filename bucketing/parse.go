@@ -76,18 +76,17 @@ func within(err error, seg string) error {
 	return pe
 }
 
-// fieldSpec maps a message field's JSON names to a handler.
-type fieldSpec struct {
+// field names a message field: its JSON (lowerCamelCase) and proto
+// (snake_case) names; null leaves it unset unless keepNull.
+type field struct {
 	json, proto string
-	set         func(n *jsontree.Node) error
-	// keepNull makes a null value reach set (google.protobuf.Value fields);
-	// otherwise null leaves the field unset.
-	keepNull bool
+	keepNull    bool
 }
 
 // message walks an object node like protobuf JSON: known fields by either
-// name, duplicates rejected, nulls skipped, unknown fields ignored.
-func message(n *jsontree.Node, fields []fieldSpec) error {
+// name, duplicates rejected, nulls skipped, unknown fields ignored. set is
+// called with the index of the field in fields.
+func message(n *jsontree.Node, fields []field, set func(i int, n *jsontree.Node) error) error {
 	if n.Kind != jsontree.Object {
 		return perr("expected an object, got %s", n.Kind)
 	}
@@ -112,65 +111,48 @@ func message(n *jsontree.Node, fields []fieldSpec) error {
 		if m.Value.Kind == jsontree.Null && !f.keepNull {
 			continue
 		}
-		if err := f.set(&m.Value); err != nil {
+		if err := set(idx, &m.Value); err != nil {
 			return within(err, f.json)
 		}
 	}
 	return nil
 }
 
-func list(n *jsontree.Node, each func(n *jsontree.Node) error) error {
+func list(n *jsontree.Node, each func(i int, n *jsontree.Node) error) error {
 	if n.Kind != jsontree.Array {
 		return perr("expected an array, got %s", n.Kind)
 	}
 	for i := range n.Items {
-		if err := each(&n.Items[i]); err != nil {
+		if err := each(i, &n.Items[i]); err != nil {
 			return within(err, "["+strconv.Itoa(i)+"]")
 		}
 	}
 	return nil
 }
 
-func str(dst *string) func(*jsontree.Node) error {
-	return func(n *jsontree.Node) error {
-		if n.Kind != jsontree.String {
-			return perr("expected a string, got %s", n.Kind)
-		}
-		*dst = n.Str
-		return nil
+func setString(n *jsontree.Node, dst *string) error {
+	if n.Kind != jsontree.String {
+		return perr("expected a string, got %s", n.Kind)
 	}
+	*dst = n.Str
+	return nil
 }
 
-func strPtr(dst **string) func(*jsontree.Node) error {
-	return func(n *jsontree.Node) error {
-		if n.Kind != jsontree.String {
-			return perr("expected a string, got %s", n.Kind)
-		}
-		s := n.Str
-		*dst = &s
-		return nil
+func setBool(n *jsontree.Node, dst *bool) error {
+	if n.Kind != jsontree.Bool {
+		return perr("expected a bool, got %s", n.Kind)
 	}
+	*dst = n.Bool
+	return nil
 }
 
-func boolean(dst *bool) func(*jsontree.Node) error {
-	return func(n *jsontree.Node) error {
-		if n.Kind != jsontree.Bool {
-			return perr("expected a bool, got %s", n.Kind)
-		}
-		*dst = n.Bool
-		return nil
+func setInt32(n *jsontree.Node, dst *int32) error {
+	v, err := parseInt32(n)
+	if err != nil {
+		return perr("%v", err)
 	}
-}
-
-func int32Field(dst *int32) func(*jsontree.Node) error {
-	return func(n *jsontree.Node) error {
-		v, err := parseInt32(n)
-		if err != nil {
-			return perr("%v", err)
-		}
-		*dst = v
-		return nil
-	}
+	*dst = v
+	return nil
 }
 
 // parseInt32 accepts what protobuf JSON accepts for int32: an integral
@@ -295,30 +277,47 @@ func parseDouble(n *jsontree.Node) (float64, error) {
 }
 
 func parseFile(n *jsontree.Node, f *File) error {
-	return message(n, []fieldSpec{
-		{json: "generatedAt", proto: "generated_at", set: str(&f.GeneratedAt)},
-		{json: "visitorConsolidation", proto: "visitor_consolidation", set: boolean(&f.VisitorConsolidation)},
-		{json: "panic", proto: "panic", set: boolean(&f.Panic)},
-		{json: "campaigns", proto: "campaigns", set: func(n *jsontree.Node) error {
+	fields := []field{
+		{json: "generatedAt", proto: "generated_at"},
+		{json: "visitorConsolidation", proto: "visitor_consolidation"},
+		{json: "panic", proto: "panic"},
+		{json: "campaigns", proto: "campaigns"},
+		{json: "accountSettings", proto: "accountSettings"},
+	}
+	return message(n, fields, func(i int, n *jsontree.Node) error {
+		switch i {
+		case 0:
+			return setString(n, &f.GeneratedAt)
+		case 1:
+			return setBool(n, &f.VisitorConsolidation)
+		case 2:
+			return setBool(n, &f.Panic)
+		case 3:
 			if n.Kind == jsontree.Array {
-				f.Campaigns = make([]Campaign, 0, len(n.Items))
+				f.Campaigns = make([]Campaign, len(n.Items))
 			}
-			return list(n, func(n *jsontree.Node) error {
-				f.Campaigns = append(f.Campaigns, Campaign{})
-				return parseCampaign(n, &f.Campaigns[len(f.Campaigns)-1])
-			})
-		}},
-		{json: "accountSettings", proto: "accountSettings", set: func(n *jsontree.Node) error {
+			return list(n, func(i int, n *jsontree.Node) error { return parseCampaign(n, &f.Campaigns[i]) })
+		default:
 			return parseAccountSettings(n, &f.AccountSettings)
-		}},
+		}
 	})
 }
 
 func parseAccountSettings(n *jsontree.Node, a *AccountSettings) error {
-	return message(n, []fieldSpec{
-		{json: "enabledXPC", proto: "enabledXPC", set: boolean(&a.EnabledXPC)},
-		{json: "enabled1V1T", proto: "enabled1V1T", set: boolean(&a.Enabled1V1T)},
-		{json: "troubleshooting", proto: "troubleshooting", set: parseTroubleshooting},
+	fields := []field{
+		{json: "enabledXPC", proto: "enabledXPC"},
+		{json: "enabled1V1T", proto: "enabled1V1T"},
+		{json: "troubleshooting", proto: "troubleshooting"},
+	}
+	return message(n, fields, func(i int, n *jsontree.Node) error {
+		switch i {
+		case 0:
+			return setBool(n, &a.EnabledXPC)
+		case 1:
+			return setBool(n, &a.Enabled1V1T)
+		default:
+			return parseTroubleshooting(n)
+		}
 	})
 }
 
@@ -326,13 +325,23 @@ func parseAccountSettings(n *jsontree.Node, a *AccountSettings) error {
 // drive optional telemetry, but a malformed one makes Flagship reject the
 // file).
 func parseTroubleshooting(n *jsontree.Node) error {
-	var traffic int32
-	var tz string
-	return message(n, []fieldSpec{
-		{json: "startDate", proto: "start_date", set: timestamp},
-		{json: "endDate", proto: "end_date", set: timestamp},
-		{json: "timezone", proto: "timezone", set: str(&tz)},
-		{json: "traffic", proto: "traffic", set: int32Field(&traffic)},
+	fields := []field{
+		{json: "startDate", proto: "start_date"},
+		{json: "endDate", proto: "end_date"},
+		{json: "timezone", proto: "timezone"},
+		{json: "traffic", proto: "traffic"},
+	}
+	return message(n, fields, func(i int, n *jsontree.Node) error {
+		var tz string
+		var traffic int32
+		switch i {
+		case 0, 1:
+			return timestamp(n)
+		case 2:
+			return setString(n, &tz)
+		default:
+			return setInt32(n, &traffic)
+		}
 	})
 }
 
@@ -347,92 +356,120 @@ func timestamp(n *jsontree.Node) error {
 }
 
 func parseCampaign(n *jsontree.Node, c *Campaign) error {
-	var customID string
-	return message(n, []fieldSpec{
-		{json: "id", proto: "id", set: str(&c.ID)},
-		{json: "name", proto: "name", set: str(&c.Name)},
-		{json: "customId", proto: "custom_id", set: str(&customID)},
-		{json: "slug", proto: "slug", set: strPtr(&c.Slug)},
-		{json: "type", proto: "type", set: str(&c.Type)},
-		{json: "variationGroups", proto: "variation_groups", set: func(n *jsontree.Node) error {
-			if n.Kind == jsontree.Array {
-				c.VariationGroups = make([]VariationGroup, 0, len(n.Items))
+	fields := []field{
+		{json: "id", proto: "id"},
+		{json: "name", proto: "name"},
+		{json: "customId", proto: "custom_id"},
+		{json: "slug", proto: "slug"},
+		{json: "type", proto: "type"},
+		{json: "variationGroups", proto: "variation_groups"},
+		{json: "bucketRanges", proto: "bucket_ranges"},
+	}
+	return message(n, fields, func(i int, n *jsontree.Node) error {
+		switch i {
+		case 0:
+			return setString(n, &c.ID)
+		case 1:
+			return setString(n, &c.Name)
+		case 2:
+			var customID string // deprecated alias of slug, validated only
+			return setString(n, &customID)
+		case 3:
+			var slug string
+			if err := setString(n, &slug); err != nil {
+				return err
 			}
-			return list(n, func(n *jsontree.Node) error {
-				c.VariationGroups = append(c.VariationGroups, VariationGroup{})
-				return parseVariationGroup(n, &c.VariationGroups[len(c.VariationGroups)-1])
-			})
-		}},
-		{json: "bucketRanges", proto: "bucket_ranges", set: func(n *jsontree.Node) error {
-			return list(n, func(n *jsontree.Node) error {
-				var br BucketRange
-				err := message(n, []fieldSpec{{json: "r", proto: "r", set: func(n *jsontree.Node) error {
-					return list(n, func(n *jsontree.Node) error {
-						v, err := parseDouble(n)
-						if err != nil {
-							return perr("%v", err)
-						}
-						br.R = append(br.R, v)
-						return nil
-					})
-				}}})
-				if err != nil {
-					return err
+			c.Slug = &slug
+			return nil
+		case 4:
+			return setString(n, &c.Type)
+		case 5:
+			if n.Kind == jsontree.Array {
+				c.VariationGroups = make([]VariationGroup, len(n.Items))
+			}
+			return list(n, func(i int, n *jsontree.Node) error { return parseVariationGroup(n, &c.VariationGroups[i]) })
+		default:
+			return list(n, func(_ int, n *jsontree.Node) error {
+				br, err := parseBucketRange(n)
+				if err == nil {
+					c.BucketRanges = append(c.BucketRanges, br)
 				}
-				if len(br.R) < 2 {
-					return within(perr("a bucket range needs two bounds, got %d", len(br.R)), "r")
-				}
-				c.BucketRanges = append(c.BucketRanges, br)
-				return nil
+				return err
 			})
-		}},
+		}
 	})
 }
 
-func parseVariationGroup(n *jsontree.Node, vg *VariationGroup) error {
-	return message(n, []fieldSpec{
-		{json: "id", proto: "id", set: str(&vg.ID)},
-		{json: "name", proto: "name", set: str(&vg.Name)},
-		{json: "targeting", proto: "targeting", set: func(n *jsontree.Node) error {
-			return parseTargeting(n, &vg.Targeting)
-		}},
-		{json: "variations", proto: "variations", set: func(n *jsontree.Node) error {
-			if n.Kind == jsontree.Array {
-				vg.Variations = make([]Variation, 0, len(n.Items))
+func parseBucketRange(n *jsontree.Node) (BucketRange, error) {
+	var br BucketRange
+	err := message(n, []field{{json: "r", proto: "r"}}, func(_ int, n *jsontree.Node) error {
+		return list(n, func(_ int, n *jsontree.Node) error {
+			v, err := parseDouble(n)
+			if err != nil {
+				return perr("%v", err)
 			}
-			return list(n, func(n *jsontree.Node) error {
-				vg.Variations = append(vg.Variations, Variation{})
-				return parseVariation(n, &vg.Variations[len(vg.Variations)-1])
-			})
-		}},
+			br.R = append(br.R, v)
+			return nil
+		})
+	})
+	if err == nil && len(br.R) < 2 {
+		err = within(perr("a bucket range needs two bounds, got %d", len(br.R)), "r")
+	}
+	return br, err
+}
+
+func parseVariationGroup(n *jsontree.Node, vg *VariationGroup) error {
+	fields := []field{
+		{json: "id", proto: "id"},
+		{json: "name", proto: "name"},
+		{json: "targeting", proto: "targeting"},
+		{json: "variations", proto: "variations"},
+	}
+	return message(n, fields, func(i int, n *jsontree.Node) error {
+		switch i {
+		case 0:
+			return setString(n, &vg.ID)
+		case 1:
+			return setString(n, &vg.Name)
+		case 2:
+			return parseTargeting(n, &vg.Targeting)
+		default:
+			if n.Kind == jsontree.Array {
+				vg.Variations = make([]Variation, len(n.Items))
+			}
+			return list(n, func(i int, n *jsontree.Node) error { return parseVariation(n, &vg.Variations[i]) })
+		}
 	})
 }
 
 func parseTargeting(n *jsontree.Node, t *Targeting) error {
-	return message(n, []fieldSpec{
-		{json: "targetingGroups", proto: "targeting_groups", set: func(n *jsontree.Node) error {
-			return list(n, func(n *jsontree.Node) error {
-				var g TargetingGroup
-				err := message(n, []fieldSpec{{json: "targetings", proto: "targetings", set: func(n *jsontree.Node) error {
-					return list(n, func(n *jsontree.Node) error {
-						r := Rule{NoValue: true}
-						if err := parseRule(n, &r); err != nil {
-							return err
-						}
-						g.Rules = append(g.Rules, r)
-						return nil
-					})
-				}}})
-				t.Groups = append(t.Groups, g)
-				return err
+	return message(n, []field{{json: "targetingGroups", proto: "targeting_groups"}}, func(_ int, n *jsontree.Node) error {
+		if n.Kind == jsontree.Array {
+			t.Groups = make([]TargetingGroup, len(n.Items))
+		}
+		return list(n, func(i int, n *jsontree.Node) error {
+			g := &t.Groups[i]
+			return message(n, []field{{json: "targetings", proto: "targetings"}}, func(_ int, n *jsontree.Node) error {
+				if n.Kind == jsontree.Array {
+					g.Rules = make([]Rule, len(n.Items))
+				}
+				return list(n, func(i int, n *jsontree.Node) error { return parseRule(n, &g.Rules[i]) })
 			})
-		}},
+		})
 	})
 }
 
 func parseRule(n *jsontree.Node, r *Rule) error {
-	return message(n, []fieldSpec{
-		{json: "operator", proto: "operator", set: func(n *jsontree.Node) error {
+	r.NoValue = true
+	fields := []field{
+		{json: "operator", proto: "operator"},
+		{json: "key", proto: "key"},
+		{json: "value", proto: "value", keepNull: true},
+		{json: "provider", proto: "provider"},
+	}
+	return message(n, fields, func(i int, n *jsontree.Node) error {
+		switch i {
+		case 0:
 			switch n.Kind {
 			case jsontree.String:
 				r.Operator, _ = ParseOperator(n.Str) // unknown name: NULL
@@ -447,35 +484,48 @@ func parseRule(n *jsontree.Node, r *Rule) error {
 			default:
 				return perr("expected an operator name, got %s", n.Kind)
 			}
-		}},
-		{json: "key", proto: "key", set: str(&r.Key)},
-		{json: "value", proto: "value", keepNull: true, set: func(n *jsontree.Node) error {
+		case 1:
+			return setString(n, &r.Key)
+		case 2:
 			v, err := n.Interface()
 			if err != nil {
 				return perr("%v", err)
 			}
 			r.Value, r.NoValue = v, false
 			return nil
-		}},
-		{json: "provider", proto: "provider", set: str(&r.Provider)},
+		default:
+			return setString(n, &r.Provider)
+		}
 	})
 }
 
 func parseVariation(n *jsontree.Node, v *Variation) error {
 	v.Modifications.Type = modificationTypes[0]
-	return message(n, []fieldSpec{
-		{json: "id", proto: "id", set: str(&v.ID)},
-		{json: "name", proto: "name", set: str(&v.Name)},
-		{json: "allocation", proto: "allocation", set: int32Field(&v.Allocation)},
-		{json: "reference", proto: "reference", set: boolean(&v.Reference)},
-		{json: "modifications", proto: "modifications", set: func(n *jsontree.Node) error {
+	fields := []field{
+		{json: "id", proto: "id"},
+		{json: "name", proto: "name"},
+		{json: "allocation", proto: "allocation"},
+		{json: "reference", proto: "reference"},
+		{json: "modifications", proto: "modifications"},
+		{json: "teOptions", proto: "te_options"},
+	}
+	return message(n, fields, func(i int, n *jsontree.Node) error {
+		switch i {
+		case 0:
+			return setString(n, &v.ID)
+		case 1:
+			return setString(n, &v.Name)
+		case 2:
+			return setInt32(n, &v.Allocation)
+		case 3:
+			return setBool(n, &v.Reference)
+		case 4:
 			return parseModifications(n, &v.Modifications)
-		}},
-		{json: "teOptions", proto: "te_options", set: func(n *jsontree.Node) error {
-			return message(n, []fieldSpec{{json: "contextKeys", proto: "context_keys", set: func(n *jsontree.Node) error {
+		default:
+			return message(n, []field{{json: "contextKeys", proto: "context_keys"}}, func(_ int, n *jsontree.Node) error {
 				return stringMap(n)
-			}}})
-		}},
+			})
+		}
 	})
 }
 
@@ -498,8 +548,9 @@ func stringMap(n *jsontree.Node) error {
 }
 
 func parseModifications(n *jsontree.Node, m *decision.Modifications) error {
-	return message(n, []fieldSpec{
-		{json: "type", proto: "type", set: func(n *jsontree.Node) error {
+	fields := []field{{json: "type", proto: "type"}, {json: "value", proto: "value"}}
+	return message(n, fields, func(i int, n *jsontree.Node) error {
+		if i == 0 {
 			switch n.Kind {
 			case jsontree.String:
 				for _, t := range modificationTypes {
@@ -520,17 +571,15 @@ func parseModifications(n *jsontree.Node, m *decision.Modifications) error {
 			default:
 				return perr("expected a modification type name, got %s", n.Kind)
 			}
-		}},
-		{json: "value", proto: "value", set: func(n *jsontree.Node) error {
-			if n.Kind != jsontree.Object {
-				return perr("expected an object, got %s", n.Kind)
-			}
-			v, err := n.Interface()
-			if err != nil {
-				return perr("%v", err)
-			}
-			m.Value = v.(map[string]any)
-			return nil
-		}},
+		}
+		if n.Kind != jsontree.Object {
+			return perr("expected an object, got %s", n.Kind)
+		}
+		v, err := n.Interface()
+		if err != nil {
+			return perr("%v", err)
+		}
+		m.Value = v.(map[string]any)
+		return nil
 	})
 }

@@ -38,8 +38,6 @@ type Node struct {
 	Str     string
 	Items   []Node
 	Members []Member
-	// Off is the byte offset of the value in the input.
-	Off int
 }
 
 // Member is one name/value pair of an object.
@@ -99,7 +97,7 @@ func (p *parser) members(src []Member) []Member {
 		return nil
 	}
 	if cap(p.marena)-len(p.marena) < len(src) {
-		p.marena = make([]Member, 0, max(2*cap(p.marena), len(src), 32))
+		p.marena = make([]Member, 0, max(2*cap(p.marena), len(src), 64))
 	}
 	start := len(p.marena)
 	p.marena = append(p.marena, src...)
@@ -111,7 +109,7 @@ func (p *parser) nodes(src []Node) []Node {
 		return nil
 	}
 	if cap(p.narena)-len(p.narena) < len(src) {
-		p.narena = make([]Node, 0, max(2*cap(p.narena), len(src), 32))
+		p.narena = make([]Node, 0, max(2*cap(p.narena), len(src), 64))
 	}
 	start := len(p.narena)
 	p.narena = append(p.narena, src...)
@@ -163,7 +161,6 @@ func (p *parser) value(depth int) (Node, error) {
 	if p.pos >= len(p.data) {
 		return Node{}, p.errorf("unexpected end of input")
 	}
-	off := p.pos
 	switch c := p.data[p.pos]; {
 	case c == '{':
 		return p.object(depth + 1)
@@ -171,16 +168,16 @@ func (p *parser) value(depth int) (Node, error) {
 		return p.array(depth + 1)
 	case c == '"':
 		s, err := p.string()
-		return Node{Kind: String, Str: s, Off: off}, err
+		return Node{Kind: String, Str: s}, err
 	case c == 't':
-		return Node{Kind: Bool, Bool: true, Off: off}, p.literal("true")
+		return Node{Kind: Bool, Bool: true}, p.literal("true")
 	case c == 'f':
-		return Node{Kind: Bool, Off: off}, p.literal("false")
+		return Node{Kind: Bool}, p.literal("false")
 	case c == 'n':
-		return Node{Kind: Null, Off: off}, p.literal("null")
+		return Node{Kind: Null}, p.literal("null")
 	case c == '-' || (c >= '0' && c <= '9'):
 		s, err := p.number()
-		return Node{Kind: Number, Str: s, Off: off}, err
+		return Node{Kind: Number, Str: s}, err
 	default:
 		return Node{}, p.errorf("unexpected character %q", c)
 	}
@@ -195,7 +192,7 @@ func (p *parser) literal(lit string) error {
 }
 
 func (p *parser) object(depth int) (Node, error) {
-	n := Node{Kind: Object, Off: p.pos}
+	n := Node{Kind: Object}
 	if depth > p.maxDepth {
 		return n, p.errorf("nesting deeper than %d", p.maxDepth)
 	}
@@ -245,7 +242,7 @@ func (p *parser) object(depth int) (Node, error) {
 }
 
 func (p *parser) array(depth int) (Node, error) {
-	n := Node{Kind: Array, Off: p.pos}
+	n := Node{Kind: Array}
 	if depth > p.maxDepth {
 		return n, p.errorf("nesting deeper than %d", p.maxDepth)
 	}
