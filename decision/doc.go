@@ -5,16 +5,20 @@
 //
 // A [Request] describes a visitor: its id, its optional anonymous id
 // (experience continuity) and its context. A [Decision] lists the
-// campaigns ([Campaign]) the visitor is assigned to, in the environment's
-// order; each carries its [VariationGroup], the chosen [Variation] with its
-// [Modifications] (flag key to JSON value) and the [Reason] it was chosen.
-// When a later campaign sets a key an earlier one set, the later one wins.
+// campaigns the visitor is assigned to, in the environment's order, as
+// [Assignment] values: a pointer to an immutable [Campaign] (with its
+// [VariationGroup] and the chosen [Variation] with its [Modifications],
+// flag key to JSON value) and the [Reason] the variation was chosen. The
+// Campaign's fields are promoted (a.ID, a.Variation.ID). When a later
+// campaign sets a key an earlier one set, the later one wins.
 //
 // A Decision with Panic set means the environment is in panic mode: it has
 // no campaigns, and callers serve their defaults and send no activation
 // and no hit until a later decision ends the panic.
 //
-// Modification values are shared and must not be modified.
+// Campaigns and modification values are shared and must not be modified:
+// the bucketing engine returns the same *Campaign to every visitor given
+// that variation, which keeps a decision down to one small allocation.
 //
 // # Decider
 //
