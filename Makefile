@@ -9,6 +9,8 @@ test: test-root test-bench
 
 test-root:
 	$(GO) test -race -count=1 ./...
+	# Allocation counts need the race detector off (it randomizes sync.Pool).
+	$(GO) test -count=1 -run '^TestDecideAllocations$$' ./bucketing/
 
 # The bench module holds the differential tests against flagship-common.
 test-bench:

@@ -217,24 +217,6 @@ func nilIfEmpty(c []vectorCampaign) []vectorCampaign {
 	return c
 }
 
-// TestDecideAllocations checks that a decision allocates only its result,
-// whatever the number of campaigns evaluated.
-func TestDecideAllocations(t *testing.T) {
-	e := loadEngine(t, "bucketing.json", bucketing.Options{})
-	lines := loadVectors(t, "vectors.jsonl.gz")[:64]
-	ctx := context.Background()
-	for _, l := range lines { // warm the pool
-		_, _ = e.Decide(ctx, request(l.VisitorID, l.Context))
-	}
-	i := 0
-	allocs := testing.AllocsPerRun(500, func() {
-		l := lines[i%len(lines)]
-		i++
-		_, _ = e.Decide(ctx, request(l.VisitorID, l.Context))
-	})
-	assert.LessOrEqual(t, allocs, 1.0, "a decision allocates only its result slice")
-}
-
 func TestExplain(t *testing.T) {
 	e := loadEngine(t, "bucketing.json", bucketing.Options{})
 	l := loadVectors(t, "vectors.jsonl.gz")[1] // pub-000014
