@@ -20,8 +20,12 @@ type Config struct {
 	duplicates []duplicate
 	// keys are the distinct context keys rules read; rules refer to them by
 	// slot index so each is looked up at most once per decision.
-	keys        []string
-	numMemo     int
+	keys    []string
+	numMemo int
+	// slotRules are the distinct rules reading each key, and caches their
+	// results per value (see valuecache.go).
+	slotRules   [][]slotRule
+	caches      []slotCache
 	generatedAt string
 }
 
@@ -30,7 +34,9 @@ type compiler struct {
 	cfg   *Config
 	slots map[string]int32
 	memo  map[string]int32
-	buf   []byte
+	// memoPos is the slotRules position of each memo index (-1 if none).
+	memoPos []int32
+	buf     []byte
 	// samples holds a context value of each signature (see errorMask).
 	samples [numSignatures]cval
 }
@@ -63,6 +69,15 @@ func (cp *compiler) memoIndex(cr *crule, r *Rule) int32 {
 		i = int32(len(cp.memo))
 		cp.memo[string(b)] = i
 		cp.cfg.numMemo = len(cp.memo)
+		pos := int32(-1)
+		if cr.kind == ruleContext {
+			for int(cr.slot) >= len(cp.cfg.slotRules) {
+				cp.cfg.slotRules = append(cp.cfg.slotRules, nil)
+			}
+			pos = int32(len(cp.cfg.slotRules[cr.slot]))
+			cp.cfg.slotRules[cr.slot] = append(cp.cfg.slotRules[cr.slot], slotRule{op: cr.op, target: cr.target})
+		}
+		cp.memoPos = append(cp.memoPos, pos)
 	}
 	return i
 }
@@ -151,7 +166,9 @@ type crule struct {
 	// memo indexes the decision-wide cache of this rule's result: rules
 	// with the same key, operator and value share it, so a rule repeated
 	// across campaigns is evaluated once per decision. -1: not cached.
-	memo   int32
+	memo int32
+	// pos is the rule's index among its key's distinct rules (slotRules).
+	pos    int32
 	op     Operator
 	target cval
 	// src is the rule as written, for explanations.
@@ -227,6 +244,11 @@ func Compile(f *File) (*Config, error) {
 		}
 		cfg.campaigns = append(cfg.campaigns, cc)
 	}
+	for len(cfg.slotRules) < len(cfg.keys) {
+		cfg.slotRules = append(cfg.slotRules, nil)
+	}
+	cfg.caches = make([]slotCache, len(cfg.keys))
+
 	return cfg, nil
 }
 
@@ -254,6 +276,10 @@ func (cp *compiler) compileVG(c *Campaign, slug string, vg *VariationGroup, out 
 			default:
 				cr.slot = cp.slot(r.Key)
 				cr.memo = cp.memoIndex(&cr, r)
+				cr.pos = -1
+				if cr.memo >= 0 {
+					cr.pos = cp.memoPos[cr.memo]
+				}
 			}
 			out.groups[gi].rules[ri] = cr
 			switch cr.kind {

@@ -14,7 +14,8 @@ type scratch struct {
 	// slots hold converted context values, valid when slotGen == gen.
 	slots   []cval
 	slotGen []uint32
-	sigs    []uint8 // signature of each slot's value, sigAbsent when absent
+	sigs    []uint8    // signature of each slot's value, sigAbsent when absent
+	bits    [][]uint64 // cached rule results of each slot's value, or nil
 	// memoRes caches rule results (bit 0: match, the rest: evalErr),
 	// valid when memoGen == gen.
 	memoRes []uint8
@@ -42,6 +43,7 @@ func (s *scratch) reset(cfg *Config, r decision.Request) {
 		s.slots = make([]cval, n)
 		s.slotGen = make([]uint32, n)
 		s.sigs = make([]uint8, n)
+		s.bits = make([][]uint64, n)
 	}
 	if n := cfg.numMemo; len(s.memoRes) < n {
 		s.memoRes = make([]uint8, n)
@@ -70,12 +72,13 @@ func (s *scratch) fill(i int32) {
 	s.slotGen[i] = s.gen
 	v, ok := s.req.Context[s.cfg.keys[i]]
 	if !ok {
-		s.sigs[i] = sigAbsent
+		s.sigs[i], s.bits[i] = sigAbsent, nil
 		return
 	}
 	c := &s.slots[i]
 	s.convertCtxInto(c, v)
 	s.sigs[i] = signature(c)
+	s.bits[i] = s.ruleBits(i, c)
 }
 
 // slot returns the context value of rule slot i, or nil when absent.
@@ -178,6 +181,12 @@ groups:
 			switch r.kind {
 			case ruleContext:
 				if s.sig(r.slot) != sigAbsent {
+					if bits := s.bits[r.slot]; bits != nil && r.pos >= 0 {
+						if bits[r.pos>>6]>>(r.pos&63)&1 == 0 {
+							continue groups
+						}
+						continue
+					}
 					c = &s.slots[r.slot]
 				}
 			case ruleUsers:
