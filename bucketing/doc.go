@@ -28,6 +28,11 @@
 //   - the variation: murmur3(variation group id + visitor id) mod 100 against
 //     the cumulative allocations; visitors beyond them are untracked.
 //
+// Each Config also caches, per context key, the results of the rules that
+// read it for up to 512 distinct scalar values, so repeated values (country,
+// plan, app version, ...) cost one lookup per key rather than one comparison
+// per rule. The cache is lock-free for readers and dies with its Config.
+//
 // # Assignment history
 //
 // With [Options].History set, a visitor keeps its variation when
