@@ -132,4 +132,3 @@ func parseDouble(n *jsontree.Node) (float64, error) {
 		return 0, fmt.Errorf("expected a number, got %s", n.Kind)
 	}
 }
-
