@@ -15,7 +15,7 @@ import (
 // flagship-common lives in the bench module.
 func BenchmarkDecideVectors(b *testing.B) {
 	e := loadEngine(b, "bucketing.json", bucketing.Options{})
-	lines := loadVectors(&testing.T{}, "vectors.jsonl.gz")[:1024]
+	lines := loadVectors(b, "vectors.jsonl.gz")[:1024]
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -202,8 +202,8 @@ func ParseConfig(data []byte) (*Config, error) {
 
 // Compile compiles f into an immutable [Config]: strings are lower-cased,
 // semantic versions parsed, allocations accumulated and flag maps built once.
-// The Config does not retain f's slices except the Rules it explains; f
-// must not be modified afterwards.
+// The Config shares f's rules (for explanations) and complete flag maps,
+// so f must not be modified afterwards.
 func Compile(f *File) (*Config, error) {
 	cfg := &Config{
 		panic:       f.Panic,

@@ -160,7 +160,7 @@ func (e *Engine) run(ctx context.Context, cfg *Config, r decision.Request, o Dec
 		}
 		vgi := int32(-1)
 		for vi := range c.vgs {
-			if s.matchVG(cfg, &c.vgs[vi], ct) {
+			if s.matchVG(&c.vgs[vi], ct) {
 				vgi = int32(vi)
 				break
 			}

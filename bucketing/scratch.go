@@ -154,7 +154,7 @@ func evaluated(r *crule, c *cval) bool {
 // any rule raising an error rejects the whole group, wherever it sits) but
 // cheaply: errors depend only on kinds, so every rule is first checked for
 // one, then the booleans are evaluated with short circuits.
-func (s *scratch) matchVG(cfg *Config, vg *cvg, ct *CampaignExplanation) bool {
+func (s *scratch) matchVG(vg *cvg, ct *CampaignExplanation) bool {
 	if ct != nil {
 		return s.traceVG(vg, ct)
 	}

@@ -32,7 +32,7 @@ type vectorLine struct {
 	Expected      []vectorCampaign `json:"expected"`
 }
 
-func loadVectors(t *testing.T, name string) []vectorLine {
+func loadVectors(t testing.TB, name string) []vectorLine {
 	t.Helper()
 	f, err := os.Open(filepath.Join(vectorsDir, name))
 	require.NoError(t, err)

@@ -1,6 +1,9 @@
 package decision
 
-import "context"
+import (
+	"context"
+	"strconv"
+)
 
 // A Decider returns the campaigns a visitor is assigned to.
 //
@@ -148,17 +151,7 @@ type Reason struct {
 // String formats the reason for people.
 func (r Reason) String() string {
 	if r.Bucket >= 0 && r.Kind == ReasonAllocated {
-		return r.Kind.String() + " at bucket " + itoa(int(r.Bucket))
+		return r.Kind.String() + " at bucket " + strconv.Itoa(int(r.Bucket))
 	}
 	return r.Kind.String()
-}
-
-func itoa(n int) string {
-	if n < 0 || n > 99 {
-		return "?"
-	}
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return string([]byte{byte('0' + n/10), byte('0' + n%10)})
 }
