@@ -337,7 +337,7 @@ func (cp *compiler) compileVG(c *Campaign, slug string, vg *VariationGroup, out 
 				ID:            v.ID,
 				Name:          v.Name,
 				Reference:     v.Reference,
-				Modifications: decision.Modifications{Type: mt, Value: value},
+				Modifications: decision.NewModifications(mt, value),
 			},
 		}}
 	}

@@ -290,10 +290,8 @@ func parseResponse(b []byte) (Decision, error) {
 				ID:        wc.Variation.ID,
 				Name:      wc.Variation.Name,
 				Reference: wc.Variation.Reference,
-				Modifications: Modifications{
-					Type:  wc.Variation.Modifications.Type,
-					Value: wc.Variation.Modifications.Value,
-				},
+				Modifications: NewModifications(wc.Variation.Modifications.Type,
+					wc.Variation.Modifications.Value),
 			},
 		}, Reason: Reason{Kind: ReasonRemote, Bucket: -1}})
 	}

@@ -319,7 +319,7 @@ func TestDecide_response(t *testing.T) {
 					VariationGroup: decision.VariationGroup{ID: "vg_all", Name: "All users"},
 					Variation: decision.Variation{
 						ID: "var_blue", Name: "Variation 1",
-						Modifications: decision.Modifications{Type: "FLAG", Value: map[string]any{"color": "blue", "size": 12.0}},
+						Modifications: decision.NewModifications("FLAG", map[string]any{"color": "blue", "size": 12.0}),
 					},
 				}, Reason: remote()},
 				{Campaign: &decision.Campaign{
@@ -327,7 +327,7 @@ func TestDecide_response(t *testing.T) {
 					VariationGroup: decision.VariationGroup{ID: "vg_t"},
 					Variation: decision.Variation{
 						ID:            "var_on",
-						Modifications: decision.Modifications{Type: "FLAG", Value: map[string]any{"enabled": true}},
+						Modifications: decision.NewModifications("FLAG", map[string]any{"enabled": true}),
 					},
 				}, Reason: remote()},
 			}},
@@ -340,9 +340,9 @@ func TestDecide_response(t *testing.T) {
 				"extras":{"accountSettings":{"enabledXPC":true}}}`,
 			want: decision.Decision{VisitorID: "v1", Campaigns: []decision.Assignment{{Campaign: &decision.Campaign{
 				ID: "c1", VariationGroup: decision.VariationGroup{ID: "vg1"},
-				Variation: decision.Variation{ID: "v1", Reference: true, Modifications: decision.Modifications{
-					Type: "JSON", Value: map[string]any{"k": nil, "o": map[string]any{"a": []any{1.0, "x"}}},
-				}},
+				Variation: decision.Variation{ID: "v1", Reference: true, Modifications: decision.NewModifications(
+					"JSON", map[string]any{"k": nil, "o": map[string]any{"a": []any{1.0, "x"}}},
+				)},
 			}, Reason: remote()}}},
 		},
 		{

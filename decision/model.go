@@ -2,7 +2,9 @@ package decision
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // A Decider returns the campaigns a visitor is assigned to.
@@ -103,6 +105,51 @@ type Modifications struct {
 	// []any, map[string]any). A nil value means "use the caller's default".
 	// It is shared and must not be modified.
 	Value map[string]any
+
+	// index holds Value's entries in a slice when there are few of them:
+	// a linear scan of short keys beats a map lookup there. nil means
+	// look up in Value. Built by NewModifications.
+	index []modEntry
+}
+
+type modEntry struct {
+	key   string
+	value any
+}
+
+// maxIndexed is the number of keys up to which Lookup scans a slice
+// rather than the map.
+const maxIndexed = 16
+
+// NewModifications returns Modifications of type typ with the flag values
+// value, indexed for fast [Modifications.Lookup]. value is kept, not
+// copied, and must not be modified afterwards.
+func NewModifications(typ string, value map[string]any) Modifications {
+	m := Modifications{Type: typ, Value: value}
+	if n := len(value); n > 0 && n <= maxIndexed {
+		m.index = make([]modEntry, 0, n)
+		for k, v := range value {
+			m.index = append(m.index, modEntry{k, v})
+		}
+		// Sorted, so that equal values compare equal (reflect.DeepEqual).
+		slices.SortFunc(m.index, func(a, b modEntry) int { return strings.Compare(a.key, b.key) })
+	}
+	return m
+}
+
+// Lookup returns the value of flag key and whether the variation sets it
+// (a JSON null counts as set, with a nil value). It does not allocate.
+func (m *Modifications) Lookup(key string) (any, bool) {
+	if m.index != nil {
+		for i := range m.index {
+			if m.index[i].key == key {
+				return m.index[i].value, true
+			}
+		}
+		return nil, false
+	}
+	v, ok := m.Value[key]
+	return v, ok
 }
 
 // ReasonKind says how a variation was chosen.

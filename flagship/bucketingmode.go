@@ -1,0 +1,137 @@
+package flagship
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/seed27eed597/flagship-go/bucketing"
+	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/hits"
+)
+
+// bucketingCacheFile is the name of the cached bucketing file in the
+// cache directory.
+const bucketingCacheFile = "bucketing.json"
+
+// Retry delays while no bucketing file was ever loaded.
+const (
+	firstRetryDelay = time.Second
+	maxRetryDelay   = 30 * time.Second
+)
+
+// startBucketing loads the cached file, starts the download-and-poll
+// goroutine, and waits for the first data while ctx is live.
+func (c *Client) startBucketing(ctx, runCtx context.Context) error {
+	cfg := &c.cfg
+	dir, err := cfg.resolveCacheDir(c.envID)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%w: cache directory: %w", ErrInvalidConfig, err)
+	}
+	c.engine = bucketing.NewEngine(bucketing.Options{History: cfg.history, Logger: c.log})
+	c.decider = c.engine
+	h := http.Header{}
+	h.Set("x-sdk-client", "go")
+	h.Set("x-sdk-version", decision.SDKVersion)
+	p, err := bucketing.NewPoller(c.engine, bucketing.PollerOptions{
+		URL:        strings.TrimSuffix(cfg.bucketingURL, "/") + "/" + c.envID + "/bucketing.json",
+		HTTPClient: cfg.httpClient,
+		Timeout:    cfg.fetchTimeout,
+		Interval:   cfg.pollingInterval,
+		CachePath:  filepath.Join(dir, bucketingCacheFile),
+		Header:     h,
+		Logger:     c.log,
+		OnUpdate:   c.onBucketingUpdate,
+		OnError: func(ctx context.Context, err error) {
+			c.emit(ctx, Event{Kind: EventBucketingFailed, Err: err})
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	c.poller = p
+	if _, err := p.LoadCache(ctx); err != nil {
+		// A corrupt cache is not fatal: the download replaces it.
+		c.log.LogAttrs(ctx, slog.LevelWarn, "cached bucketing file unusable", slog.Any("err", err))
+		c.emit(ctx, Event{Kind: EventBucketingFailed, Err: err})
+	}
+	first := make(chan error, 1) // buffered: the goroutine never waits for New
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.poll(runCtx, first)
+	}()
+	if c.Ready() {
+		return nil // the cached file serves until the download lands
+	}
+	select {
+	case err := <-first:
+		if errors.Is(err, bucketing.ErrUnauthorized) {
+			return fmt.Errorf("flagship: download bucketing file: %w: %w", ErrUnauthorized, err)
+		}
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// poll downloads the file, retrying with growing delays while the client
+// has no data, then polls it until ctx ends.
+func (c *Client) poll(ctx context.Context, first chan<- error) {
+	delay := firstRetryDelay
+	for {
+		_, err := c.poller.Fetch(ctx)
+		if first != nil {
+			first <- err
+			first = nil
+		}
+		if err == nil || c.Ready() || errors.Is(err, bucketing.ErrUnauthorized) {
+			break
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		delay = min(2*delay, maxRetryDelay)
+	}
+	_ = c.poller.Run(ctx) // returns nil when ctx ends
+}
+
+func (c *Client) onBucketingUpdate(ctx context.Context, u bucketing.Update) {
+	c.emit(ctx, Event{Kind: EventBucketingUpdated, Source: u.Source.String(), N: u.Config.NumCampaigns()})
+	if u.Config.Panic() {
+		c.setStatus(ctx, StatusPanic)
+	} else {
+		c.setStatus(ctx, StatusReady)
+	}
+}
+
+// recordActivation tells the bucketing engine's assignment history about an
+// activation, as Flagship's activation endpoint does (spec §8.2).
+func (c *Client) recordActivation(ctx context.Context, r hits.Record) {
+	if c.engine == nil || c.cfg.history == nil || r.Kind != hits.KindActivation {
+		return
+	}
+	var a struct {
+		VariationGroupID string `json:"caid"`
+		VariationID      string `json:"vaid"`
+	}
+	if err := json.Unmarshal(r.Fields, &a); err != nil {
+		return
+	}
+	if err := c.engine.RecordActivation(ctx, r.VisitorID, a.VariationGroupID, a.VariationID); err != nil {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "assignment history write failed", slog.Any("err", err))
+	}
+}

@@ -1,0 +1,304 @@
+package flagship
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/seed27eed597/flagship-go/bucketing"
+	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/visitor"
+)
+
+// Client is the SDK's entry point: it holds the configuration, decides
+// (remotely or locally), delivers hits, and creates visitors.
+//
+// A Client is safe for concurrent use. Create one per environment and
+// process, share it, and Close it on shutdown.
+type Client struct {
+	envID   string
+	cfg     config
+	log     *slog.Logger
+	handler EventHandler
+
+	decider decision.Decider // the mode's decider, wrapped by clientDecider
+	engine  *bucketing.Engine
+	poller  *bucketing.Poller
+	tracker visitor.Tracker
+	sender  *directSender // nil when the tracker was given
+
+	status    atomic.Int32
+	readyOnce sync.Once
+	ready     chan struct{} // closed when the status first leaves NOT_READY
+
+	stop      context.CancelFunc // cancels the ctx background goroutines run under
+	wg        sync.WaitGroup
+	closed    atomic.Bool
+	closeOnce sync.Once
+}
+
+// New starts a client for the environment envID with the API key apiKey.
+//
+// In [DecisionAPI] mode (the default) it does no I/O and is READY at once.
+// In [Bucketing] mode it loads the last good bucketing file from the cache
+// directory (so a restart works offline), then downloads the current one
+// and polls it in the background. It waits for decision data only while ctx
+// is live: if ctx ends first, it returns a working client and a nil error,
+// whose flags serve defaults until data arrives (see [Client.WaitReady]).
+//
+// It fails, with nothing left running, with an error wrapping
+// [ErrInvalidConfig] for a bad argument or option, and [ErrUnauthorized]
+// when Flagship refuses the environment on the first download.
+func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if err := validate(envID, apiKey, &cfg); err != nil {
+		return nil, err
+	}
+	c := &Client{envID: envID, cfg: cfg, handler: cfg.handler, ready: make(chan struct{})}
+	logger := cfg.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if c.handler != nil {
+		logger = slog.New(teeHandler{logger.Handler(), c.handler})
+	} else {
+		c.handler = NopEventHandler{}
+	}
+	c.log = logger.With("component", "flagship")
+	runCtx, stop := context.WithCancel(context.Background())
+	c.stop = stop
+
+	ok := false
+	defer func() {
+		if !ok {
+			c.shutdown()
+		}
+	}()
+	switch cfg.mode {
+	case DecisionAPI:
+		api, err := decision.NewAPIClient(envID, apiKey, decision.APIOptions{
+			BaseURL:    cfg.decisionAPIURL,
+			HTTPClient: cfg.httpClient,
+			Timeout:    cfg.decisionTimeout,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		c.decider = api
+		c.setStatus(ctx, StatusReady)
+	case Bucketing:
+		if err := c.startBucketing(ctx, runCtx); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.tracker != nil {
+		c.tracker = cfg.tracker
+	} else {
+		c.sender = newDirectSender(envID, apiKey, &cfg)
+		c.tracker = c.sender
+	}
+	ok = true
+	return c, nil
+}
+
+// validate checks what the options cannot check alone.
+func validate(envID, apiKey string, cfg *config) error {
+	errs := cfg.errs
+	if envID == "" {
+		errs = append(errs, errors.New("empty environment id"))
+	} else if len(envID) > 128 || !isIDChars(envID) {
+		errs = append(errs, fmt.Errorf("environment id %q: want letters, digits, '-' or '_'", envID))
+	}
+	if apiKey == "" && cfg.mode == DecisionAPI {
+		errs = append(errs, errors.New("empty API key (required in DECISION_API mode)"))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+func isIDChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// EnvID returns the client's environment id.
+func (c *Client) EnvID() string { return c.envID }
+
+// Mode returns the client's decision mode.
+func (c *Client) Mode() Mode { return c.cfg.mode }
+
+// Status returns the client's current status.
+func (c *Client) Status() Status { return Status(c.status.Load()) }
+
+// Ready reports whether the client has decision data (READY or PANIC).
+func (c *Client) Ready() bool { return c.Status() != StatusNotReady }
+
+// WaitReady waits until the client has decision data (READY or PANIC), for
+// applications that would rather fail fast than serve defaults. It returns
+// ctx's error if ctx ends first and ErrClosed if the client is closed.
+func (c *Client) WaitReady(ctx context.Context) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	select {
+	case <-c.ready:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("flagship: wait ready: %w", ctx.Err())
+	}
+}
+
+// setStatus moves the client to s and reports the change.
+func (c *Client) setStatus(ctx context.Context, s Status) {
+	prev := Status(c.status.Swap(int32(s)))
+	if s != StatusNotReady {
+		c.readyOnce.Do(func() { close(c.ready) })
+	}
+	if prev == s {
+		return
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "status changed", slog.String("status", s.String()), slog.String("previous", prev.String()))
+	c.emit(ctx, Event{Kind: EventStatusChanged, Status: s, Previous: prev})
+}
+
+// emit sends e to the handler, and its error to OnError.
+func (c *Client) emit(ctx context.Context, e Event) {
+	e.Time = c.cfg.now()
+	if e.Err != nil {
+		c.handler.OnError(ctx, e.Err)
+	}
+	c.handler.OnEvent(ctx, e)
+}
+
+// NewVisitor returns a visitor with the given id and context (Flagship's
+// create_visitor). It does no I/O: call [visitor.Visitor.Synchronize] to
+// resolve its flags. It fails with [ErrClosed] after Close, and with the
+// visitor package's errors for an empty id or a refused context value.
+func (c *Client) NewVisitor(id string, attrs visitor.Attributes, opts ...visitor.Option) (*visitor.Visitor, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	return visitor.New(id, attrs, visitor.Config{
+		EnvID:       c.envID,
+		Decider:     clientDecider{c},
+		Tracker:     clientTracker{c},
+		ContextHits: c.cfg.mode == Bucketing,
+		InPanic:     c.inPanic,
+		Now:         c.cfg.now,
+		Logger:      c.log,
+		OnSynchronizeError: func(ctx context.Context, visitorID string, err error) {
+			c.emit(ctx, Event{Kind: EventSynchronizeFailed, VisitorID: visitorID, Err: err})
+		},
+		OnActivateError: func(ctx context.Context, visitorID, key string, err error) {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "activation on read failed", slog.String("visitor", visitorID), slog.String("key", key), slog.Any("err", err))
+			c.emit(ctx, Event{Kind: EventActivationFailed, VisitorID: visitorID, Key: key, Err: err})
+		},
+	}, opts...)
+}
+
+func (c *Client) inPanic() bool { return c.Status() == StatusPanic }
+
+// Close stops the client, like http.Server.Shutdown: it stops polling,
+// makes later calls fail with ErrClosed, and waits for every goroutine the
+// client started. Calling it again returns nil. It returns within ctx's
+// deadline plus the time in-flight requests take to notice cancellation.
+func (c *Client) Close(ctx context.Context) error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		err = c.shutdown()
+		c.log.LogAttrs(ctx, slog.LevelDebug, "closed")
+	})
+	return err
+}
+
+// shutdown stops background work and releases what the client created.
+func (c *Client) shutdown() error {
+	c.closed.Store(true)
+	c.stop()
+	c.wg.Wait()
+	if c.sender != nil {
+		c.sender.close()
+	}
+	return nil
+}
+
+// clientDecider runs the mode's decider, refusing calls after Close and
+// following panic mode in DECISION_API mode.
+type clientDecider struct{ c *Client }
+
+func (d clientDecider) Decide(ctx context.Context, r decision.Request) (decision.Decision, error) {
+	return d.DecideConsent(ctx, r, true)
+}
+
+func (d clientDecider) DecideConsent(ctx context.Context, r decision.Request, consented bool) (decision.Decision, error) {
+	c := d.c
+	if c.closed.Load() {
+		return decision.Decision{}, ErrClosed
+	}
+	if api, ok := c.decider.(*decision.APIClient); ok {
+		res, err := api.DecideConsent(ctx, r, consented)
+		if err == nil {
+			if res.Panic {
+				c.setStatus(ctx, StatusPanic)
+			} else {
+				c.setStatus(ctx, StatusReady)
+			}
+		}
+		return res, err
+	}
+	return c.decider.Decide(ctx, r)
+}
+
+// clientTracker hands records to the client's tracker, refusing them after
+// Close, and records activations in the assignment history.
+type clientTracker struct{ c *Client }
+
+func (t clientTracker) Enqueue(ctx context.Context, r hits.Record) error {
+	c := t.c
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	if err := c.tracker.Enqueue(ctx, r); err != nil {
+		return err
+	}
+	c.recordActivation(ctx, r)
+	return nil
+}
+
+func (t clientTracker) Purge(ctx context.Context, envID string, visitorIDs ...string) error {
+	if p, ok := t.c.tracker.(visitor.Purger); ok {
+		return p.Purge(ctx, envID, visitorIDs...)
+	}
+	return nil
+}
+
+// httpClientFor returns the HTTP client for one purpose: the caller's if
+// given, else a new one with timeout and no redirects.
+func httpClientFor(cfg *config, timeout time.Duration) *http.Client {
+	if cfg.httpClient != nil {
+		return cfg.httpClient
+	}
+	return &http.Client{
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}

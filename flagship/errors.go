@@ -1,0 +1,22 @@
+package flagship
+
+import (
+	"errors"
+
+	"github.com/seed27eed597/flagship-go/decision"
+)
+
+// Sentinel errors returned by this package. Test for them with [errors.Is].
+var (
+	// ErrInvalidConfig reports a bad argument to [New]: an empty or
+	// malformed environment id, an empty API key, an invalid option.
+	ErrInvalidConfig = errors.New("flagship: invalid config")
+	// ErrClosed is returned by calls made after [Client.Close].
+	ErrClosed = errors.New("flagship: client closed")
+	// ErrUnauthorized reports that Flagship refused the environment id or
+	// API key (HTTP 401 or 403). It matches [decision.ErrUnauthorized] too.
+	ErrUnauthorized = decision.ErrUnauthorized
+	// ErrDelivery reports that hits or activations could not be delivered;
+	// the error also wraps the cause.
+	ErrDelivery = errors.New("flagship: delivery failed")
+)

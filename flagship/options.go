@@ -1,0 +1,270 @@
+package flagship
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/seed27eed597/flagship-go/bucketing"
+	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/visitor"
+)
+
+// Mode selects where decisions are made.
+type Mode uint8
+
+const (
+	// DecisionAPI asks the Flagship Decision API for each visitor's
+	// campaigns on every [visitor.Visitor.Synchronize]. It is the default.
+	DecisionAPI Mode = iota
+	// Bucketing decides locally from the environment's bucketing file,
+	// downloaded at start, cached on disk and polled.
+	Bucketing
+)
+
+// String returns "DECISION_API" or "BUCKETING", the names Flagship's
+// documentation uses.
+func (m Mode) String() string {
+	switch m {
+	case DecisionAPI:
+		return "DECISION_API"
+	case Bucketing:
+		return "BUCKETING"
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// Defaults used when an option is not given.
+const (
+	// DefaultDecisionAPIURL is the base URL of the Decision API.
+	DefaultDecisionAPIURL = decision.DefaultAPIURL
+	// DefaultActivateURL is the activation endpoint (spec §3).
+	DefaultActivateURL = "https://decision.flagship.io/v2/activate"
+	// DefaultEventsURL is the hits (data collection) endpoint (spec §7).
+	DefaultEventsURL = "https://events.flagship.io"
+	// DefaultBucketingURL is the CDN base URL; the file is fetched from
+	// {DefaultBucketingURL}/{envID}/bucketing.json.
+	DefaultBucketingURL = "https://cdn.flagship.io"
+	// DefaultDecisionTimeout bounds one Decision API call.
+	DefaultDecisionTimeout = decision.DefaultTimeout
+	// DefaultFetchTimeout bounds one download of the bucketing file.
+	DefaultFetchTimeout = bucketing.DefaultFetchTimeout
+	// DefaultHitTimeout bounds one delivery of hits or activations.
+	DefaultHitTimeout = 5 * time.Second
+	// DefaultPollingInterval is how often the bucketing file is polled.
+	DefaultPollingInterval = bucketing.DefaultPollInterval
+)
+
+// An Option configures a [Client] in [New].
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// config is what the options set; New validates it in one place.
+type config struct {
+	mode            Mode
+	decisionAPIURL  string
+	activateURL     string
+	eventsURL       string
+	bucketingURL    string
+	httpClient      *http.Client
+	decisionTimeout time.Duration
+	fetchTimeout    time.Duration
+	hitTimeout      time.Duration
+	pollingInterval time.Duration
+	logger          *slog.Logger
+	handler         EventHandler
+	cacheDir        string
+	tracker         visitor.Tracker
+	history         bucketing.History
+	now             func() time.Time
+	errs            []error // problems found while applying options
+}
+
+func defaultConfig() config {
+	return config{
+		mode:            DecisionAPI,
+		decisionAPIURL:  DefaultDecisionAPIURL,
+		activateURL:     DefaultActivateURL,
+		eventsURL:       DefaultEventsURL,
+		bucketingURL:    DefaultBucketingURL,
+		decisionTimeout: DefaultDecisionTimeout,
+		fetchTimeout:    DefaultFetchTimeout,
+		hitTimeout:      DefaultHitTimeout,
+		pollingInterval: DefaultPollingInterval,
+		now:             time.Now,
+	}
+}
+
+func (c *config) fail(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf(format, args...))
+}
+
+// WithMode selects [DecisionAPI] (the default) or [Bucketing].
+func WithMode(m Mode) Option {
+	return optionFunc(func(c *config) {
+		if m != DecisionAPI && m != Bucketing {
+			c.fail("unknown mode %d", uint8(m))
+			return
+		}
+		c.mode = m
+	})
+}
+
+// WithDecisionAPIURL sets the Decision API base URL, for a self-hosted
+// decision API or a local server. Default [DefaultDecisionAPIURL].
+func WithDecisionAPIURL(u string) Option {
+	return optionFunc(func(c *config) { c.decisionAPIURL = c.checkURL("decision API URL", u) })
+}
+
+// WithActivateURL sets the activation endpoint. Default [DefaultActivateURL].
+func WithActivateURL(u string) Option {
+	return optionFunc(func(c *config) { c.activateURL = c.checkURL("activate URL", u) })
+}
+
+// WithEventsURL sets the hits endpoint. Default [DefaultEventsURL].
+func WithEventsURL(u string) Option {
+	return optionFunc(func(c *config) { c.eventsURL = c.checkURL("events URL", u) })
+}
+
+// WithBucketingURL sets the base URL the bucketing file is fetched from,
+// as {u}/{envID}/bucketing.json. Default [DefaultBucketingURL].
+func WithBucketingURL(u string) Option {
+	return optionFunc(func(c *config) { c.bucketingURL = c.checkURL("bucketing URL", u) })
+}
+
+func (c *config) checkURL(what, u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		c.fail("%s %q: want an absolute http or https URL", what, u)
+		return u
+	}
+	return u
+}
+
+// WithHTTPClient sets the HTTP client for every call the SDK makes. It
+// stays the caller's: the SDK never closes its idle connections. Default: a
+// client per purpose with the timeouts below and no redirects.
+func WithHTTPClient(h *http.Client) Option {
+	return optionFunc(func(c *config) {
+		if h == nil {
+			c.fail("nil HTTP client")
+			return
+		}
+		c.httpClient = h
+	})
+}
+
+// WithDecisionTimeout bounds each Decision API call. Default
+// [DefaultDecisionTimeout].
+func WithDecisionTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.decisionTimeout = c.positive("decision timeout", d) })
+}
+
+// WithFetchTimeout bounds each download of the bucketing file. Default
+// [DefaultFetchTimeout].
+func WithFetchTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.fetchTimeout = c.positive("fetch timeout", d) })
+}
+
+// WithHitTimeout bounds each delivery of hits or activations. Default
+// [DefaultHitTimeout].
+func WithHitTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.hitTimeout = c.positive("hit timeout", d) })
+}
+
+func (c *config) positive(what string, d time.Duration) time.Duration {
+	if d <= 0 {
+		c.fail("%s %v: want a positive duration", what, d)
+	}
+	return d
+}
+
+// WithPollingInterval sets how often the bucketing file is polled in
+// [Bucketing] mode; each wait is jittered by ±10%. A negative interval
+// disables polling (the file is fetched once at start). Zero means
+// [DefaultPollingInterval].
+func WithPollingInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d == 0 {
+			d = DefaultPollingInterval
+		}
+		c.pollingInterval = d
+	})
+}
+
+// WithLogger sets the logger. nil, the default, means [slog.Default].
+// The SDK logs routine activity at Debug, degraded states at Warn and data
+// loss at Error, and never logs the API key.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = l })
+}
+
+// WithEventHandler sets the handler that receives the SDK's events and log
+// records (see [EventHandler]). Default: none.
+func WithEventHandler(h EventHandler) Option {
+	return optionFunc(func(c *config) { c.handler = h })
+}
+
+// WithCacheDir sets the directory where the SDK keeps its files: the last
+// good bucketing file (so a restart works offline). It is created with mode
+// 0700 if missing. Default: {os.UserCacheDir()}/flagship/{envID}.
+func WithCacheDir(dir string) Option {
+	return optionFunc(func(c *config) {
+		if dir == "" {
+			c.fail("empty cache directory")
+			return
+		}
+		c.cacheDir = dir
+	})
+}
+
+// WithTracker replaces the SDK's delivery of hits and activations: every
+// record a visitor emits goes to t.Enqueue. It stays the caller's. Default:
+// records are posted to the events and activation endpoints.
+func WithTracker(t visitor.Tracker) Option {
+	return optionFunc(func(c *config) {
+		if t == nil {
+			c.fail("nil tracker")
+			return
+		}
+		c.tracker = t
+	})
+}
+
+// WithAssignmentHistory makes assignments sticky in [Bucketing] mode
+// (Flagship's visitor cache, spec §8): a visitor keeps its variation when
+// allocations change. Default: none, every decision is fresh.
+func WithAssignmentHistory(h bucketing.History) Option {
+	return optionFunc(func(c *config) { c.history = h })
+}
+
+// WithClock sets the clock used to stamp hits. Default [time.Now].
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c *config) {
+		if now == nil {
+			c.fail("nil clock")
+			return
+		}
+		c.now = now
+	})
+}
+
+// resolveCacheDir returns the cache directory, the default one if none was
+// given.
+func (c *config) resolveCacheDir(envID string) (string, error) {
+	if c.cacheDir != "" {
+		return c.cacheDir, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "flagship", envID), nil
+}

@@ -1,0 +1,75 @@
+package visitor
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/hits"
+)
+
+// Synchronize resolves the visitor's modifications through the client's
+// Decider: one Decision API call in DECISION_API mode, a local computation
+// in BUCKETING mode. On failure the previous modifications are kept and
+// the error is returned. In panic mode the visitor's flags serve defaults
+// until a later Synchronize ends the panic.
+//
+// It also queues what the visitor owes: the consent hit after
+// [WithConsent] or a consent change, and in BUCKETING mode the SEGMENT hit
+// with the context when the context changed since the last one. A failure
+// to queue those is returned, but the new modifications are kept.
+func (v *Visitor) Synchronize(ctx context.Context) error {
+	v.mu.Lock()
+	r := decision.Request{VisitorID: v.id, AnonymousID: v.anonymousID, Context: v.context}
+	consent := v.consent
+	version := v.contextVersion
+	v.mu.Unlock()
+
+	var (
+		d   decision.Decision
+		err error
+	)
+	if v.consentDecider != nil {
+		d, err = v.consentDecider.DecideConsent(ctx, r, consent)
+	} else {
+		d, err = v.cfg.Decider.Decide(ctx, r)
+	}
+	if err != nil {
+		err = fmt.Errorf("visitor: synchronize %q: %w", r.VisitorID, err)
+		if v.cfg.OnSynchronizeError != nil {
+			v.cfg.OnSynchronizeError(ctx, r.VisitorID, err)
+		}
+		return err
+	}
+	v.flags.Store(&state{campaigns: d.Campaigns, panic: d.Panic})
+	if d.Panic {
+		return nil
+	}
+	if err := v.flushConsent(ctx); err != nil {
+		return err
+	}
+	if v.cfg.ContextHits && consent {
+		return v.sendSegment(ctx, r, version)
+	}
+	return nil
+}
+
+// sendSegment queues the context hit if the context changed since the last
+// one and holds more than the predefined keys.
+func (v *Visitor) sendSegment(ctx context.Context, r decision.Request, version uint64) error {
+	v.mu.Lock()
+	due := v.segmentSent != version && v.id == r.VisitorID
+	v.mu.Unlock()
+	if !due || !userKeys(r.Context) {
+		return nil
+	}
+	if err := v.track(ctx, r.VisitorID, r.AnonymousID, hits.Segment{Context: r.Context}); err != nil {
+		return fmt.Errorf("visitor: synchronize %q: context hit: %w", r.VisitorID, err)
+	}
+	v.mu.Lock()
+	if v.id == r.VisitorID && v.segmentSent < version {
+		v.segmentSent = version
+	}
+	v.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,187 @@
+package visitor
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/seed27eed597/flagship-go/hits"
+)
+
+// DedupWindow is how long an identical activation of the same visitor is
+// dropped as a repeat (Flagship's hitDeduplicationTime).
+const DedupWindow = 2500 * time.Millisecond
+
+type activation struct {
+	visitorID, variationGroupID, variationID string
+	at                                       time.Time
+}
+
+// SendHit validates h and queues it for delivery. It fails with an error
+// wrapping [hits.ErrInvalidHit] naming the field for an invalid hit,
+// [ErrNoConsent] when the visitor has not consented, [ErrPanicMode] in panic
+// mode, and with the Tracker's error when queueing fails. Nothing is
+// queued when it fails.
+func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
+	if h == nil {
+		return fmt.Errorf("visitor: send hit: %w: nil hit", hits.ErrInvalidHit)
+	}
+	if err := h.Validate(); err != nil {
+		return fmt.Errorf("visitor: send hit: %w", err)
+	}
+	if v.panicking() {
+		return fmt.Errorf("visitor: send hit: %w", ErrPanicMode)
+	}
+	if err := v.flushConsent(ctx); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	id, anon, consent := v.id, v.anonymousID, v.consent
+	v.mu.Unlock()
+	if !consent {
+		return fmt.Errorf("visitor: send hit: %w", ErrNoConsent)
+	}
+	if err := v.track(ctx, id, anon, h); err != nil {
+		return fmt.Errorf("visitor: send hit: %w", err)
+	}
+	return nil
+}
+
+// Activate tells Flagship the visitor saw the variation that sets key
+// (spec §3): it queues an activation of that variation. An identical
+// activation within [DedupWindow] is not queued again. It fails with
+// [ErrFlagNotFound], [ErrNoConsent], [ErrPanicMode], or the Tracker's error.
+func (v *Visitor) Activate(ctx context.Context, key string) error {
+	if v.panicking() {
+		return fmt.Errorf("visitor: activate %q: %w", key, ErrPanicMode)
+	}
+	_, a, ok := v.lookup(key)
+	if !ok {
+		return fmt.Errorf("visitor: activate %q: %w", key, ErrFlagNotFound)
+	}
+	if err := v.flushConsent(ctx); err != nil {
+		return err
+	}
+	now := v.cfg.Now()
+	v.mu.Lock()
+	id, anon, consent := v.id, v.anonymousID, v.consent
+	dup := v.seen(id, a.VariationGroup.ID, a.Variation.ID, now)
+	v.mu.Unlock()
+	if !consent {
+		return fmt.Errorf("visitor: activate %q: %w", key, ErrNoConsent)
+	}
+	if dup {
+		return nil
+	}
+	h := hits.Activation{VariationGroupID: a.VariationGroup.ID, VariationID: a.Variation.ID}
+	if err := v.track(ctx, id, anon, h); err != nil {
+		v.mu.Lock()
+		v.forget(id, a.VariationGroup.ID, a.Variation.ID)
+		v.mu.Unlock()
+		return fmt.Errorf("visitor: activate %q: %w", key, err)
+	}
+	return nil
+}
+
+// seen records an activation and reports whether an identical one was
+// made within DedupWindow. v.mu must be held.
+func (v *Visitor) seen(id, vg, variation string, now time.Time) bool {
+	keep := v.recent[:0]
+	dup := false
+	for _, a := range v.recent {
+		if now.Sub(a.at) >= DedupWindow {
+			continue
+		}
+		keep = append(keep, a)
+		if a.visitorID == id && a.variationGroupID == vg && a.variationID == variation {
+			dup = true
+		}
+	}
+	v.recent = keep
+	if !dup {
+		v.recent = append(v.recent, activation{id, vg, variation, now})
+	}
+	return dup
+}
+
+// forget removes a recorded activation whose queueing failed, so that a
+// retry is not taken for a repeat. v.mu must be held.
+func (v *Visitor) forget(id, vg, variation string) {
+	for i, a := range v.recent {
+		if a.visitorID == id && a.variationGroupID == vg && a.variationID == variation {
+			v.recent = append(v.recent[:i], v.recent[i+1:]...)
+			return
+		}
+	}
+}
+
+// SetConsent records whether the visitor consents to data collection and
+// queues the consent hit (spec §7.4), the one hit sent without consent.
+// Withdrawing consent also asks the Tracker, if it is a [Purger], to drop
+// the visitor's queued hits and activations other than consent hits.
+// In panic mode nothing is queued and ErrPanicMode is returned, but the
+// consent is recorded.
+func (v *Visitor) SetConsent(ctx context.Context, consented bool) error {
+	v.mu.Lock()
+	changed := v.consent != consented
+	v.consent = consented
+	v.consentPending = true
+	if !consented {
+		v.recent = nil
+	}
+	id, anon := v.id, v.anonymousID
+	v.mu.Unlock()
+	if !consented && changed {
+		if p, ok := v.cfg.Tracker.(Purger); ok {
+			ids := []string{id}
+			if anon != "" {
+				ids = append(ids, anon)
+			}
+			if err := p.Purge(ctx, v.cfg.EnvID, ids...); err != nil {
+				return fmt.Errorf("visitor: set consent: purge: %w", err)
+			}
+		}
+	}
+	if v.panicking() {
+		return fmt.Errorf("visitor: set consent: %w", ErrPanicMode)
+	}
+	return v.flushConsent(ctx)
+}
+
+// flushConsent queues the consent hit if one is owed.
+func (v *Visitor) flushConsent(ctx context.Context) error {
+	v.mu.Lock()
+	if !v.consentPending {
+		v.mu.Unlock()
+		return nil
+	}
+	id, anon, consent := v.id, v.anonymousID, v.consent
+	v.mu.Unlock()
+	if v.panicking() {
+		return nil
+	}
+	if err := v.track(ctx, id, anon, hits.Consent{Consented: consent}); err != nil {
+		return fmt.Errorf("visitor: consent hit: %w", err)
+	}
+	v.mu.Lock()
+	if v.consent == consent {
+		v.consentPending = false
+	}
+	v.mu.Unlock()
+	return nil
+}
+
+// track stamps h and hands it to the Tracker.
+func (v *Visitor) track(ctx context.Context, id, anon string, h hits.Hit) error {
+	if v.cfg.Tracker == nil {
+		return ErrNoTracker
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rec, err := hits.NewRecord(v.cfg.NewID(), v.cfg.EnvID, id, anon, v.cfg.Now(), h)
+	if err != nil {
+		return err
+	}
+	return v.cfg.Tracker.Enqueue(ctx, rec)
+}
