@@ -49,11 +49,40 @@
 // the bucket out of range, the allocation bucket beyond the allocations,
 // the 1V1T block, or the chosen variation and its hash bucket.
 //
+// # Polling
+//
+// A [Poller] keeps an Engine's Config up to date from the file on
+// Flagship's CDN. It starts no goroutine; its owner runs, in order:
+//
+//	p, err := bucketing.NewPoller(e, bucketing.PollerOptions{URL: url, CachePath: path})
+//	_, err = p.LoadCache(ctx) // last good file, if any: decisions work offline
+//	_, err = p.Fetch(ctx)     // one conditional GET; the error is the caller's
+//	go p.Run(ctx)             // in a goroutine the owner stops and waits for
+//
+// Requests are conditional (If-None-Match, If-Modified-Since), so an
+// unchanged file costs a 304. A download replaces the Config only when it
+// is a complete, valid file: a failed request, an error status, a
+// truncated or invalid body leave the engine and the cache file as they
+// were, and Run retries at its next round. Each new file is written to
+// [PollerOptions].CachePath atomically, with its validators, so a restart
+// without network decides from it. [PollerOptions].OnUpdate and OnError
+// report updates and failures to metrics; Run logs the failures nobody
+// else sees.
+//
 // # Caveats
 //
 // Decisions read only what the file holds: third-party provider segments
 // are never known locally, so provider rules only match through
 // NOT_EXISTS. Modifications.Value maps are shared by every decision and
-// must not be modified. Fetching and polling the file is not this
-// package's concern yet.
+// must not be modified.
+//
+// A panic file ("panic": true) is installed and cached like any other;
+// Config.Panic reports it and decisions return no campaigns until a file
+// without panic replaces it. The cache file is replaced by rename, so
+// several processes may share one CachePath (the last writer wins), but a
+// crash during a write can leave a "*.tmp" file beside it, which is
+// ignored and never removed. Request headers, such as an API key, are
+// never written to the cache file nor logged; a custom
+// [PollerOptions].HTTPClient must itself refuse redirects to other hosts
+// if the headers must not reach them.
 package bucketing

@@ -1,0 +1,140 @@
+package hits
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// This file holds the JSON primitives the encoders share. They produce
+// exactly what encoding/json produces for the same Go values, with HTML
+// escaping off (json.Encoder.SetEscapeHTML(false)): '<', '>' and '&' are
+// written as they are, U+2028 and U+2029 are escaped, and invalid UTF-8
+// becomes U+FFFD (validation rejects it before that can matter).
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string.
+func appendString[S ~[]byte | ~string](b []byte, s S) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		n := min(len(s)-i, utf8.UTFMax)
+		r, size := utf8.DecodeRuneInString(string(s[i : i+n]))
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendFloat appends a finite f as encoding/json does: like %g, but with
+// the exponent form only below 1e-6 or from 1e21 on, e.g. 12.5, 1e+21.
+func appendFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9.
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendKey appends `,"name":`. Names are ASCII wire names that need no
+// escaping.
+func appendKey(b []byte, name string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
+}
+
+// appendStringMember appends `,"name":"s"`.
+func appendStringMember(b []byte, name, s string) []byte {
+	return appendString(appendKey(b, name), s)
+}
+
+// appendOptString appends `,"name":"s"` unless s is empty.
+func appendOptString(b []byte, name, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendStringMember(b, name, s)
+}
+
+// appendOptInt appends `,"name":n` unless n is 0.
+func appendOptInt(b []byte, name string, n int64) []byte {
+	if n == 0 {
+		return b
+	}
+	return strconv.AppendInt(appendKey(b, name), n, 10)
+}
+
+// appendOptFloat appends `,"name":f` unless f is 0.
+func appendOptFloat(b []byte, name string, f float64) []byte {
+	if f == 0 {
+		return b
+	}
+	return appendFloat(appendKey(b, name), f)
+}
+
+// isJSONSpace reports whether c is JSON insignificant whitespace.
+func isJSONSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// trimJSONSpace trims JSON whitespace from both ends of b.
+func trimJSONSpace(b []byte) []byte {
+	for len(b) > 0 && isJSONSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isJSONSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
