@@ -1,0 +1,185 @@
+package flagship_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/seed27eed597/flagship-go/flagship"
+)
+
+func TestNewInvalidConfig(t *testing.T) {
+	tests := []struct {
+		name     string
+		giveEnv  string
+		giveKey  string
+		giveOpts []flagship.Option
+		want     string
+	}{
+		{name: "empty env", giveEnv: "", giveKey: "k", want: "empty environment id"},
+		{name: "env with slash", giveEnv: "../etc", giveKey: "k", want: "environment id"},
+		{name: "empty key in decision API mode", giveEnv: "env", giveKey: "", want: "empty API key"},
+		{name: "unknown mode", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithMode(7)}, want: "unknown mode"},
+		{name: "relative decision URL", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithDecisionAPIURL("/v2")}, want: "decision API URL"},
+		{name: "ftp events URL", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithEventsURL("ftp://x")}, want: "events URL"},
+		{name: "bad activate URL", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithActivateURL("::")}, want: "activate URL"},
+		{name: "bad bucketing URL", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithBucketingURL("cdn")}, want: "bucketing URL"},
+		{name: "nil HTTP client", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithHTTPClient(nil)}, want: "nil HTTP client"},
+		{name: "zero decision timeout", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithDecisionTimeout(0)}, want: "decision timeout"},
+		{name: "negative fetch timeout", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithFetchTimeout(-time.Second)}, want: "fetch timeout"},
+		{name: "negative hit timeout", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithHitTimeout(-1)}, want: "hit timeout"},
+		{name: "empty cache dir", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithCacheDir("")}, want: "empty cache directory"},
+		{name: "nil tracker", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithTracker(nil)}, want: "nil tracker"},
+		{name: "nil clock", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithClock(nil)}, want: "nil clock"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := flagship.New(context.Background(), tt.giveEnv, tt.giveKey, tt.giveOpts...)
+			require.ErrorIs(t, err, flagship.ErrInvalidConfig)
+			assert.Nil(t, c)
+			assert.Contains(t, err.Error(), tt.want)
+			goleak.VerifyNone(t)
+		})
+	}
+}
+
+func TestNewInvalidConfigReportsEveryProblem(t *testing.T) {
+	_, err := flagship.New(context.Background(), "", "", flagship.WithEventsURL("x"), flagship.WithHitTimeout(0))
+	require.ErrorIs(t, err, flagship.ErrInvalidConfig)
+	for _, want := range []string{"events URL", "hit timeout", "empty environment id", "empty API key"} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
+
+func TestNewUnwritableCacheDirLeavesNothingRunning(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	c, err := flagship.New(context.Background(), "env", "", flagship.WithMode(flagship.Bucketing),
+		flagship.WithCacheDir(filepath.Join(file, "sub")), flagship.WithBucketingURL("http://127.0.0.1:1"))
+	require.ErrorIs(t, err, flagship.ErrInvalidConfig)
+	assert.Nil(t, c)
+	goleak.VerifyNone(t)
+}
+
+func TestDecisionAPIModeIsReadyAtOnce(t *testing.T) {
+	c, err := flagship.New(context.Background(), "env", "key", flagship.WithDecisionAPIURL("http://127.0.0.1:1/v2"))
+	require.NoError(t, err)
+	assert.Equal(t, flagship.StatusReady, c.Status())
+	assert.Equal(t, flagship.DecisionAPI, c.Mode())
+	assert.Equal(t, "env", c.EnvID())
+	require.NoError(t, c.WaitReady(context.Background()))
+	require.NoError(t, c.Close(context.Background()))
+	require.NoError(t, c.Close(context.Background()), "Close is idempotent")
+	_, err = c.NewVisitor("v", nil)
+	require.ErrorIs(t, err, flagship.ErrClosed)
+	require.ErrorIs(t, c.WaitReady(context.Background()), flagship.ErrClosed)
+}
+
+func TestCloseStopsPollingPromptly(t *testing.T) {
+	var slow atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slow.Load() {
+			<-r.Context().Done() // hang until the client gives up
+			return
+		}
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	slow.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	c, err := flagship.New(ctx, "env", "", flagship.WithMode(flagship.Bucketing),
+		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()),
+		flagship.WithFetchTimeout(time.Hour))
+	require.NoError(t, err, "a client that is not ready yet is not an error")
+	assert.Equal(t, flagship.StatusNotReady, c.Status())
+	start := time.Now()
+	require.NoError(t, c.Close(context.Background()))
+	assert.Less(t, time.Since(start), 5*time.Second, "Close must not wait for the hour-long fetch")
+	goleak.VerifyNone(t, goleak.IgnoreCurrent())
+}
+
+func TestWaitReadyHonoursContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	c, err := flagship.New(context.Background(), "env", "", flagship.WithMode(flagship.Bucketing),
+		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()))
+	require.NoError(t, err)
+	defer c.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err = c.WaitReady(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.False(t, c.Ready())
+}
+
+func TestUnauthorizedFirstDownloadIsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	c, err := flagship.New(context.Background(), "env", "", flagship.WithMode(flagship.Bucketing),
+		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()))
+	require.ErrorIs(t, err, flagship.ErrUnauthorized)
+	assert.Nil(t, c)
+	goleak.VerifyNone(t, goleak.IgnoreCurrent())
+}
+
+// TestAPIKeyNeverLogged runs a client through failures that log and
+// return errors, and checks that the key appears in neither.
+func TestAPIKeyNeverLogged(t *testing.T) {
+	const key = "secret-api-key-4242"
+	var logs bytes.Buffer
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"message":"bad key `+r.Header.Get("x-api-key")+`"}`, http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	var handled []string
+	h := flagship.EventFunc(func(_ context.Context, e flagship.Event) {
+		if e.Err != nil {
+			handled = append(handled, e.Err.Error())
+		}
+	})
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := flagship.New(context.Background(), "env", key, flagship.WithLogger(logger),
+		flagship.WithEventHandler(h), flagship.WithDecisionAPIURL(srv.URL), flagship.WithActivateURL(srv.URL),
+		flagship.WithEventsURL(srv.URL))
+	require.NoError(t, err)
+	defer c.Close(context.Background())
+	v, err := c.NewVisitor("v1", nil)
+	require.NoError(t, err)
+	var errs []string
+	if err := v.Synchronize(context.Background()); err != nil {
+		errs = append(errs, err.Error())
+	}
+	errs = append(errs, strings.Join(handled, "\n"))
+	logger.Info("client", "client", c)
+	all := logs.String() + strings.Join(errs, "\n")
+	require.NotEmpty(t, errs[0], "the failing server must produce an error")
+	assert.NotContains(t, all, key)
+}
+
+func TestModeAndStatusStrings(t *testing.T) {
+	assert.Equal(t, "DECISION_API", flagship.DecisionAPI.String())
+	assert.Equal(t, "BUCKETING", flagship.Bucketing.String())
+	assert.Equal(t, "NOT_READY", flagship.StatusNotReady.String())
+	assert.Equal(t, "READY", flagship.StatusReady.String())
+	assert.Equal(t, "PANIC", flagship.StatusPanic.String())
+	assert.Equal(t, "synchronize failed", flagship.EventSynchronizeFailed.String())
+	assert.True(t, errors.Is(flagship.ErrUnauthorized, flagship.ErrUnauthorized))
+}

@@ -1,0 +1,64 @@
+// Package flagship is the front door of the SDK: [New] starts a [Client]
+// for one Flagship environment, and the client makes visitors whose flags
+// are resolved either by the Flagship Decision API or locally from the
+// environment's bucketing file, and whose hits and activations it
+// delivers.
+//
+// # Quick start
+//
+//	c, err := flagship.New(ctx, envID, apiKey)
+//	if err != nil {
+//		return err // wraps flagship.ErrInvalidConfig
+//	}
+//	defer c.Close(context.Background())
+//
+//	v, err := c.NewVisitor("user-4242", visitor.Attributes{"plan": "gold"})
+//	if err != nil {
+//		return err
+//	}
+//	if err := v.Synchronize(ctx); err != nil {
+//		log.Print(err) // flags keep serving their previous values or defaults
+//	}
+//	color := v.String("btn-color", "blue")
+//	_ = v.Activate(ctx, "btn-color")
+//	_ = v.SendHit(ctx, hits.Event{Category: hits.ActionTracking, Action: "checkout"})
+//
+// # Modes
+//
+// In [DecisionAPI] mode (the default) each Synchronize is one call to the
+// Decision API, bounded by [WithDecisionTimeout]. In [Bucketing] mode the
+// client downloads the bucketing file at start, keeps the last good copy
+// in the cache directory ([WithCacheDir]) so that a restart works without
+// network, polls it ([WithPollingInterval], with jitter, conditional
+// requests), and decides locally with Flagship's own algorithm: no I/O on
+// the request path. A broken download never replaces the file in use.
+//
+// # Status
+//
+// [Client.Status] is NOT_READY until decision data exists (BUCKETING mode
+// before its first file), READY, or PANIC while the environment is in
+// panic mode, when flags serve defaults and nothing is tracked.
+// [Client.WaitReady] waits for data; status changes are reported as
+// events.
+//
+// # Events and logs
+//
+// Logs go to the [*slog.Logger] of [WithLogger] (slog.Default() if none).
+// [WithEventHandler] takes an [EventHandler], mirroring the on_log and
+// on_exception_raised hooks of Flagship's SDKs, with typed [Event] values
+// (status changed, bucketing updated or failed, synchronize failed, ...);
+// [LogEvents] writes events to a logger.
+//
+// # Delivery
+//
+// Hits and activations leave visitors through the [visitor.Tracker]
+// interface. By default the client posts each record to the events or
+// activation endpoint as it is sent; [WithTracker] plugs in another
+// delivery.
+//
+// # Caveats
+//
+// The API key travels only in request headers: it is never logged,
+// written to disk or included in errors. Close stops every goroutine the
+// client started; a Client cannot be restarted.
+package flagship
