@@ -35,23 +35,32 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 		d, err = v.cfg.Decider.Decide(ctx, r)
 	}
 	if err != nil {
-		err = fmt.Errorf("visitor: synchronize %q: %w", r.VisitorID, err)
-		if v.cfg.OnSynchronizeError != nil {
-			v.cfg.OnSynchronizeError(ctx, r.VisitorID, err)
-		}
-		return err
+		return v.syncFailed(ctx, r.VisitorID, fmt.Errorf("visitor: synchronize %q: %w", r.VisitorID, err))
 	}
 	v.flags.Store(&state{campaigns: d.Campaigns, panic: d.Panic})
-	if d.Panic {
+	if v.panicking() {
+		// Nothing is sent in panic mode, whether the decision or
+		// Config.InPanic says so (spec §9.3).
 		return nil
 	}
 	if err := v.flushConsent(ctx); err != nil {
-		return err
+		return v.syncFailed(ctx, r.VisitorID, err)
 	}
 	if v.cfg.ContextHits && consent {
-		return v.sendSegment(ctx, r, version)
+		if err := v.sendSegment(ctx, r, version); err != nil {
+			return v.syncFailed(ctx, r.VisitorID, err)
+		}
 	}
 	return nil
+}
+
+// syncFailed reports err to Config.OnSynchronizeError, which is called with
+// every error Synchronize returns, and returns it.
+func (v *Visitor) syncFailed(ctx context.Context, visitorID string, err error) error {
+	if v.cfg.OnSynchronizeError != nil {
+		v.cfg.OnSynchronizeError(ctx, visitorID, err)
+	}
+	return err
 }
 
 // sendSegment queues the context hit if the context changed since the last

@@ -3,6 +3,7 @@ package visitor
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/seed27eed597/flagship-go/hits"
@@ -25,6 +26,10 @@ type activation struct {
 func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
 	if h == nil {
 		return fmt.Errorf("visitor: send hit: %w: nil hit", hits.ErrInvalidHit)
+	}
+	if rv := reflect.ValueOf(h); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		// Validate would panic on a nil pointer to a hit.
+		return fmt.Errorf("visitor: send hit: %w: nil %T", hits.ErrInvalidHit, h)
 	}
 	if err := h.Validate(); err != nil {
 		return fmt.Errorf("visitor: send hit: %w", err)
@@ -65,11 +70,14 @@ func (v *Visitor) Activate(ctx context.Context, key string) error {
 	now := v.cfg.Now()
 	v.mu.Lock()
 	id, anon, consent := v.id, v.anonymousID, v.consent
-	dup := v.seen(id, a.VariationGroup.ID, a.Variation.ID, now)
-	v.mu.Unlock()
 	if !consent {
+		// Not recorded by seen: an activation refused here was never
+		// queued and must not make a later one look like a repeat.
+		v.mu.Unlock()
 		return fmt.Errorf("visitor: activate %q: %w", key, ErrNoConsent)
 	}
+	dup := v.seen(id, a.VariationGroup.ID, a.Variation.ID, now)
+	v.mu.Unlock()
 	if dup {
 		return nil
 	}
