@@ -22,7 +22,8 @@ type activation struct {
 // wrapping [hits.ErrInvalidHit] naming the field for an invalid hit,
 // [ErrNoConsent] when the visitor has not consented, [ErrPanicMode] in panic
 // mode, and with the Tracker's error when queueing fails. Nothing is
-// queued when it fails.
+// queued when it fails. The SDK's own hits (hits.Activation, hits.Consent,
+// hits.Segment) are refused: use Activate and SetConsent.
 func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
 	if h == nil {
 		return fmt.Errorf("visitor: send hit: %w: nil hit", hits.ErrInvalidHit)
@@ -30,6 +31,11 @@ func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
 	if rv := reflect.ValueOf(h); rv.Kind() == reflect.Pointer && rv.IsNil() {
 		// Validate would panic on a nil pointer to a hit.
 		return fmt.Errorf("visitor: send hit: %w: nil %T", hits.ErrInvalidHit, h)
+	}
+	switch h.(type) {
+	case hits.Activation, *hits.Activation, hits.Consent, *hits.Consent, hits.Segment, *hits.Segment:
+		// These bypass deduplication and consent bookkeeping.
+		return fmt.Errorf("visitor: send hit: %w: %T is sent by the SDK (use Activate or SetConsent)", hits.ErrInvalidHit, h)
 	}
 	if err := h.Validate(); err != nil {
 		return fmt.Errorf("visitor: send hit: %w", err)

@@ -231,8 +231,6 @@ func TestSendHit_InvalidHit(t *testing.T) {
 		{name: "transaction without id", give: hits.Transaction{Affiliation: "a"}, wantField: "tid"},
 		{name: "item without code", give: hits.Item{TransactionID: "t", Name: "n"}, wantField: "ic"},
 		{name: "bad user ip", give: hits.Screen{Name: "s", Common: hits.Common{UserIP: "nope"}}, wantField: "uip"},
-		{name: "activation without variation", give: hits.Activation{VariationGroupID: "vg"}, wantField: "vaid"},
-		{name: "empty segment", give: hits.Segment{}, wantField: "s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -524,4 +522,25 @@ func TestSetConsent_PanicMode(t *testing.T) {
 	require.ErrorIs(t, v.SetConsent(ctx, false), visitor.ErrPanicMode)
 	assert.False(t, v.HasConsented())
 	assert.Empty(t, e.tracker.Records())
+}
+
+func TestSendHit_RefusesSDKHits(t *testing.T) {
+	tests := []struct {
+		name string
+		give hits.Hit
+	}{
+		{name: "activation", give: hits.Activation{VariationGroupID: "vg", VariationID: "v"}},
+		{name: "consent", give: hits.Consent{Consented: true}},
+		{name: "segment", give: &hits.Segment{Context: map[string]any{"a": "b"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			v := e.synced(t, "v1")
+			require.ErrorIs(t, v.SendHit(context.Background(), tt.give), hits.ErrInvalidHit)
+			e.tracker.mu.Lock()
+			defer e.tracker.mu.Unlock()
+			assert.Empty(t, e.tracker.records)
+		})
+	}
 }
