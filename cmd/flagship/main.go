@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 const usage = `Usage: flagship <command> [flags]
@@ -24,6 +25,8 @@ Commands:
             file (--visitors), or one visitor given by flags (--visitor)
   explain   explain, campaign by campaign, why one visitor is or is not
             assigned a variation
+  serve     run a local Flagship server (Decision API, activation,
+            bucketing file, hits) for tests, deciding from a bucketing file
   help      print this help, or a command's help: flagship help decide
 
 Run "flagship <command> -h" for the flags of a command.
@@ -44,12 +47,14 @@ func lookup(name string) command {
 		return runDecide
 	case "explain":
 		return runExplain
+	case "serve":
+		return runServe
 	}
 	return nil
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

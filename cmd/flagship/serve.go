@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/seed27eed597/flagship-go/flagshiptest"
+)
+
+const serveUsage = `Usage:
+  flagship serve --bucketing FILE [--addr HOST:PORT] [--env ENV] [--api-key KEY]
+                 [--allow-remote] [--verbose]
+
+Serve runs a local Flagship server for one environment, deciding from the
+bucketing FILE, until interrupted. It serves the Decision API, the activation
+endpoint, the bucketing file and the hits endpoint, checks what it receives
+as strictly as the flagshiptest package does, and answers 400 with a message
+naming the problem to anything invalid.
+
+The first line of standard output is the server's base URL; the routes are
+listed on standard error. Point an SDK at it with, in Go:
+
+  flagship.WithDecisionAPIURL(URL+"/v2"), flagship.WithActivateURL(URL+"/v2/activate"),
+  flagship.WithEventsURL(URL+"/events"), flagship.WithBucketingURL(URL)
+
+It listens on a loopback address only, unless --allow-remote is given: it
+has no authentication beyond --api-key and records everything it receives.
+
+Flags:
+`
+
+// serveShutdownTimeout bounds the wait for requests in flight at exit.
+const serveShutdownTimeout = 5 * time.Second
+
+func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serveUsage)
+		fs.PrintDefaults()
+	}
+	var bucketingFile, addr, env, apiKey string
+	var allowRemote, verbose bool
+	fs.StringVar(&bucketingFile, "bucketing", "", "the bucketing `file` to serve and decide from (required)")
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "the `address` to listen on; port 0 picks a free port")
+	fs.StringVar(&env, "env", flagshiptest.EnvID, "the environment `id`")
+	fs.StringVar(&apiKey, "api-key", "", "if set, the Decision API requires this x-api-key `key`")
+	fs.BoolVar(&allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
+	fs.BoolVar(&verbose, "verbose", false, "log every request to standard error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case bucketingFile == "":
+		return usageError(fs, "--bucketing is required")
+	case env == "":
+		return usageError(fs, "--env must not be empty")
+	}
+	if err := checkLoopback(addr, allowRemote); err != nil {
+		return usageError(fs, "%v", err)
+	}
+
+	data, err := readInput(bucketingFile, stdin)
+	if err != nil {
+		return err
+	}
+	h, err := flagshiptest.NewHandler(env, flagshiptest.WithBucketingFile(data), flagshiptest.WithAPIKey(apiKey))
+	if err != nil {
+		return badInput("%s: %w", displayName(bucketingFile), err)
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() && !allowRemote {
+		ln.Close()
+		return badInput("--addr %s resolves to %s, not a loopback address (see --allow-remote)", addr, tcp.IP)
+	}
+	url := "http://" + ln.Addr().String()
+	logger := log.New(stderr, "flagship serve: ", 0) // safe for concurrent use
+	var handler http.Handler = h
+	if verbose {
+		handler = logRequests(h, logger)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          logger,
+	}
+
+	if _, err := fmt.Fprintln(stdout, url); err != nil {
+		ln.Close()
+		return fmt.Errorf("write output: %w", err)
+	}
+	logger.Printf("environment %s, bucketing file %s", env, displayName(bucketingFile))
+	logger.Printf("  Decision API  POST %s/v2/%s/campaigns", url, env)
+	logger.Printf("  activation    POST %s/v2/activate", url)
+	logger.Printf("  bucketing     GET  %s/%s/bucketing.json", url, env)
+	logger.Printf("  hits          POST %s/events", url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Printf("shutdown: %v; closing the remaining connections", err)
+		srv.Close()
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Printf("stopped")
+	return nil
+}
+
+// checkLoopback refuses an address that is not a loopback IP or
+// "localhost" unless allowRemote.
+func checkLoopback(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if allowRemote || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--addr %q is not a loopback address; add --allow-remote to listen on it", addr)
+}
+
+// readInput reads the whole file name ("-" is stdin).
+func readInput(name string, stdin io.Reader) ([]byte, error) {
+	rc, err := openInput(name, stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, badInput("%s: %w", displayName(name), err)
+	}
+	return data, nil
+}
+
+// logRequests logs one line per request: method, path, status, duration,
+// and the message of an error answer.
+func logRequests(next http.Handler, logger *log.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		line := fmt.Sprintf("%s %s %d %v", r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond))
+		if rec.status >= 400 {
+			line += " " + string(bytes.TrimSpace(rec.buf))
+		}
+		logger.Print(line)
+	})
+}
+
+// statusRecorder records the status of a response and the start of an
+// error body. It is used by the request's goroutine only.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	buf    []byte
+}
+
+const maxLoggedBody = 300
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if n := maxLoggedBody - len(s.buf); s.status >= 400 && n > 0 {
+		s.buf = append(s.buf, b[:min(n, len(b))]...)
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,400 @@
+package flagshiptest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/seed27eed597/flagship-go/bucketing"
+)
+
+// Route names, as used by [Fault] and [Handler.Bodies].
+const (
+	RouteDecision  = "decision"  // POST /v2/{envID}/campaigns
+	RouteActivate  = "activate"  // POST /v2/activate
+	RouteBucketing = "bucketing" // GET /{envID}/bucketing.json
+	RouteEvents    = "events"    // POST /events
+)
+
+// maxBody bounds request bodies (Flagship's SDKs cap a hits batch at
+// 2.5 MB).
+const maxBody = 8 << 20
+
+// Handler serves the Flagship API of one environment: the Decision API,
+// the activation endpoint, the bucketing file and the hits endpoint (see
+// the package documentation for the routes). It decides with the SDK's
+// bucketing engine over the file it serves, validates and records what it
+// receives, and can change its data and inject failures at any time.
+//
+// A Handler is safe for concurrent use. It needs no testing.TB: mount it in
+// any server or mux. Build one with [NewHandler].
+type Handler struct {
+	envID  string
+	apiKey string
+	now    func() time.Time
+	engine *bucketing.Engine
+	// done is closed by stop: pending fault latencies end at once.
+	done     chan struct{}
+	stopOnce sync.Once
+
+	mu sync.Mutex
+	// What is served.
+	content  *content
+	panic    bool // SetPanic
+	served   []byte
+	etag     string
+	modified time.Time
+	// What was received.
+	hits              []Hit
+	activations       []Activation
+	decisions         []DecisionRequest
+	bodies            map[string][][]byte
+	bucketingRequests int
+	faulted           int
+	faults            []pendingFault
+}
+
+// content is one bucketing file, as set and in panic mode. It is
+// immutable.
+type content struct {
+	base, panicked       []byte
+	baseCfg, panickedCfg *bucketing.Config
+}
+
+// NewHandler returns a handler for the environment envID serving the
+// bucketing file of the options (by default one with no campaigns). It
+// fails with an error wrapping [ErrInvalidConfig] if envID is empty, if
+// both [WithBucketingFile] and [WithCampaigns] are given, or if the file is
+// one Flagship would reject (the error then also wraps
+// bucketing.ErrInvalidFile).
+func NewHandler(envID string, opts ...HandlerOption) (*Handler, error) {
+	if envID == "" {
+		return nil, fmt.Errorf("%w: empty environment id", ErrInvalidConfig)
+	}
+	cfg := handlerConfig{now: time.Now}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.fileSet && cfg.campSet {
+		return nil, fmt.Errorf("%w: WithBucketingFile and WithCampaigns can't be combined", ErrInvalidConfig)
+	}
+	var c *content
+	var err error
+	if cfg.fileSet {
+		c, err = prepare(cfg.file)
+	} else {
+		c, err = prepareCampaigns(cfg.campaigns)
+	}
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		envID:  envID,
+		apiKey: cfg.apiKey,
+		now:    cfg.now,
+		engine: bucketing.NewEngine(bucketing.Options{}),
+		done:   make(chan struct{}),
+		bodies: map[string][][]byte{},
+	}
+	h.mu.Lock()
+	h.setContentLocked(c)
+	h.mu.Unlock()
+	return h, nil
+}
+
+// EnvID returns the handler's environment id.
+func (h *Handler) EnvID() string { return h.envID }
+
+func prepare(data []byte) (*content, error) {
+	file, err := bucketing.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	cfg, err := bucketing.Compile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	c := &content{base: data, panicked: data, baseCfg: cfg, panickedCfg: cfg}
+	if !file.Panic {
+		pf := *file
+		pf.Panic = true
+		if c.panicked, err = marshalFile(&pf); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		if c.panickedCfg, err = bucketing.ParseConfig(c.panicked); err != nil {
+			return nil, fmt.Errorf("%w: panic file: %w", ErrInvalidConfig, err)
+		}
+	}
+	return c, nil
+}
+
+func prepareCampaigns(cs []bucketing.Campaign) (*content, error) {
+	if cs == nil {
+		cs = []bucketing.Campaign{}
+	}
+	data, err := marshalFile(&bucketing.File{Campaigns: cs})
+	if err != nil {
+		return nil, fmt.Errorf("%w: campaigns: %w", ErrInvalidConfig, err)
+	}
+	return prepare(data)
+}
+
+// SetBucketingFile makes the handler serve data, a bucketing.json file,
+// and decide from it from now on. data is copied. If Flagship would
+// reject the file, SetBucketingFile returns an error wrapping
+// [ErrInvalidConfig] and bucketing.ErrInvalidFile and the current file is
+// kept.
+func (h *Handler) SetBucketingFile(data []byte) error {
+	c, err := prepare(bytes.Clone(data))
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.setContentLocked(c)
+	return nil
+}
+
+// SetCampaigns makes the handler serve a bucketing file holding the
+// campaigns c, in this order, and decide from it from now on. The
+// campaigns are copied (through their JSON form, so numbers in flag values
+// and targeting read back as float64, as on the wire). If they can't be
+// encoded or Flagship would reject them, it returns an error wrapping
+// [ErrInvalidConfig] and the current file is kept; [Server.SetCampaigns]
+// fails the test instead.
+func (h *Handler) SetCampaigns(c ...bucketing.Campaign) error {
+	ct, err := prepareCampaigns(c)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.setContentLocked(ct)
+	return nil
+}
+
+// SetPanic turns panic mode on or off. In panic mode the Decision API
+// answers {"visitorId":...,"campaigns":[],"panic":true} and the bucketing
+// file is served with "panic": true (the current file re-encoded, see
+// [Handler.SetCampaigns]). SetPanic(false) can't end a panic declared by
+// the bucketing file itself.
+func (h *Handler) SetPanic(on bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.panic = on
+	h.setContentLocked(h.content)
+}
+
+// setContentLocked makes c current; Last-Modified and the ETag change
+// whenever the served bytes do. h.mu is held.
+func (h *Handler) setContentLocked(c *content) {
+	h.content = c
+	served, cfg := c.base, c.baseCfg
+	if h.panic {
+		served, cfg = c.panicked, c.panickedCfg
+	}
+	if h.served == nil || !bytes.Equal(served, h.served) {
+		sum := sha256.Sum256(served)
+		h.served, h.etag = served, `"`+hex.EncodeToString(sum[:16])+`"`
+		// Last-Modified has a resolution of one second: keep it
+		// increasing so that If-Modified-Since sees every change.
+		lm := h.now().UTC().Truncate(time.Second)
+		if !h.modified.IsZero() && !lm.After(h.modified) {
+			lm = h.modified.Add(time.Second)
+		}
+		h.modified = lm
+	}
+	h.engine.Update(cfg)
+}
+
+// Hits returns copies of the hits accepted so far, in arrival order: the
+// items of the batches posted to the events route and the SEGMENT hits of
+// Decision API calls ([Hit.FromDecision]).
+func (h *Handler) Hits() []Hit {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]Hit, len(h.hits))
+	for i := range h.hits {
+		out[i] = h.hits[i].clone()
+	}
+	return out
+}
+
+// Activations returns copies of the activations accepted so far, in arrival
+// order, those posted to the activation route and those made by Decision
+// API calls alike.
+func (h *Handler) Activations() []Activation {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]Activation, len(h.activations))
+	for i := range h.activations {
+		out[i] = h.activations[i].clone()
+	}
+	return out
+}
+
+// DecisionRequests returns copies of the Decision API calls answered so
+// far, in arrival order. Calls refused (400, 401) or faulted are not
+// recorded.
+func (h *Handler) DecisionRequests() []DecisionRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]DecisionRequest, len(h.decisions))
+	for i := range h.decisions {
+		out[i] = h.decisions[i].clone()
+	}
+	return out
+}
+
+// BucketingRequests returns the number of requests for the bucketing file
+// answered with 200 or 304.
+func (h *Handler) BucketingRequests() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.bucketingRequests
+}
+
+// FaultedRequests returns the number of requests a [Fault] applied to.
+func (h *Handler) FaultedRequests() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.faulted
+}
+
+// Bodies returns copies of the bodies of the requests accepted on route
+// ([RouteEvents], [RouteActivate] or [RouteDecision]), in arrival order:
+// the exact bytes the client sent, for golden comparisons. Other routes
+// have none.
+func (h *Handler) Bodies(route string) [][]byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([][]byte, len(h.bodies[route]))
+	for i, b := range h.bodies[route] {
+		out[i] = bytes.Clone(b)
+	}
+	return out
+}
+
+// Reset forgets everything received and counted, and the pending faults.
+// The file served and panic mode are kept.
+func (h *Handler) Reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.hits, h.activations, h.decisions = nil, nil, nil
+	h.bodies = map[string][][]byte{}
+	h.bucketingRequests, h.faulted = 0, 0
+	h.faults = nil
+}
+
+// stop ends pending fault latencies at once (their requests get no
+// response) and makes later ones end at once too: the Server calls it
+// before closing, since httptest.Server.Close waits for active requests.
+func (h *Handler) stop() {
+	h.stopOnce.Do(func() { close(h.done) })
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	route, env := classify(r.URL.Path)
+	if route == "" {
+		writeMessage(w, http.StatusNotFound, "not found: "+r.URL.Path)
+		return
+	}
+	if allow := allowedMethods(route); !slices.Contains(allow, r.Method) {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeMessage(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+		return
+	}
+	if f, ok := h.takeFault(route); ok && h.applyFault(w, r, f) {
+		return
+	}
+	switch route {
+	case RouteDecision:
+		h.serveDecision(w, r, env)
+	case RouteActivate:
+		h.serveActivate(w, r)
+	case RouteBucketing:
+		h.serveBucketing(w, r, env)
+	case RouteEvents:
+		h.serveEvents(w, r)
+	}
+}
+
+// classify returns the route of path and, for the decision and bucketing
+// routes, the environment id it names; "" if there is none.
+func classify(path string) (route, env string) {
+	switch path {
+	case "/v2/activate", "/v2/activate/":
+		return RouteActivate, ""
+	case "/events", "/events/":
+		return RouteEvents, ""
+	}
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	switch {
+	case len(parts) == 2 && parts[1] == "bucketing.json" && parts[0] != "":
+		return RouteBucketing, parts[0]
+	case (len(parts) == 3 || len(parts) == 4 && parts[3] == "") &&
+		parts[0] == "v2" && parts[1] != "" && parts[2] == "campaigns":
+		return RouteDecision, parts[1]
+	}
+	return "", ""
+}
+
+func allowedMethods(route string) []string {
+	if route == RouteBucketing {
+		return []string{http.MethodGet, http.MethodHead}
+	}
+	return []string{http.MethodPost}
+}
+
+// readBody reads a JSON request body of at most maxBody bytes. On failure
+// it answers the request and returns false.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		writeMessage(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit))
+		return nil, false
+	case err != nil:
+		writeMessage(w, http.StatusBadRequest, "read request body: "+err.Error())
+		return nil, false
+	case !utf8.Valid(body):
+		writeMessage(w, http.StatusBadRequest, "invalid JSON: invalid UTF-8")
+		return nil, false
+	}
+	return body, true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		fmt.Fprintf(&buf, "{\"message\":%q}\n", "encode response: "+err.Error())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// writeMessage answers {"message": msg}, Flagship's error body.
+func writeMessage(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, struct {
+		Message string `json:"message"`
+	}{msg})
+}
