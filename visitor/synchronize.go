@@ -23,6 +23,10 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 	r := decision.Request{VisitorID: v.id, AnonymousID: v.anonymousID, Context: v.context}
 	consent := v.consent
 	version := v.contextVersion
+	// What the visitor may owe, read now so that the common case (nothing
+	// owed) takes the lock once.
+	consentOwed := v.consentPending
+	segmentDue := v.cfg.ContextHits && consent && v.segmentSent != version
 	v.mu.Unlock()
 
 	var (
@@ -43,10 +47,12 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 		// Config.InPanic says so (spec §9.3).
 		return nil
 	}
-	if err := v.flushConsent(ctx); err != nil {
-		return v.syncFailed(ctx, r.VisitorID, err)
+	if consentOwed {
+		if err := v.flushConsent(ctx); err != nil {
+			return v.syncFailed(ctx, r.VisitorID, err)
+		}
 	}
-	if v.cfg.ContextHits && consent {
+	if segmentDue {
 		if err := v.sendSegment(ctx, r, version); err != nil {
 			return v.syncFailed(ctx, r.VisitorID, err)
 		}
