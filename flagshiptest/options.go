@@ -1,6 +1,7 @@
 package flagshiptest
 
 import (
+	"strings"
 	"time"
 
 	"github.com/seed27eed597/flagship-go/flagship"
@@ -12,17 +13,27 @@ import (
 const PollingInterval = 100 * time.Millisecond
 
 // Options returns the flagship options that point a client at the server:
-// the Decision API ({URL}/v2), activation ({URL}/v2/activate), hits
-// ({URL}/events) and bucketing ({URL}) URLs, a cache directory in a fresh
-// tb.TempDir(), and polling every [PollingInterval]. Give them to
-// flagship.New with s.EnvID(); options given after them override them.
+// see [ClientOptions], with a cache directory in a fresh tb.TempDir(). Give
+// them to flagship.New with s.EnvID(); options given after them override
+// them.
 func (s *Server) Options() []flagship.Option {
+	return ClientOptions(s.URL, s.tb.TempDir())
+}
+
+// ClientOptions returns the flagship options that point a client at a
+// Handler served at baseURL (for example by your own httptest.Server or
+// mux): the Decision API ({baseURL}/v2), activation
+// ({baseURL}/v2/activate), hits ({baseURL}/events) and bucketing
+// ({baseURL}) URLs, the cache directory cacheDir, and polling every
+// [PollingInterval].
+func ClientOptions(baseURL, cacheDir string) []flagship.Option {
+	baseURL = strings.TrimSuffix(baseURL, "/")
 	return []flagship.Option{
-		flagship.WithDecisionAPIURL(s.URL + "/v2"),
-		flagship.WithActivateURL(s.URL + "/v2/activate"),
-		flagship.WithEventsURL(s.URL + "/events"),
-		flagship.WithBucketingURL(s.URL),
-		flagship.WithCacheDir(s.tb.TempDir()),
+		flagship.WithDecisionAPIURL(baseURL + "/v2"),
+		flagship.WithActivateURL(baseURL + "/v2/activate"),
+		flagship.WithEventsURL(baseURL + "/events"),
+		flagship.WithBucketingURL(baseURL),
+		flagship.WithCacheDir(cacheDir),
 		flagship.WithPollingInterval(PollingInterval),
 	}
 }
