@@ -1,0 +1,102 @@
+package flagship_test
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed27eed597/flagship-go/flagship"
+	"github.com/seed27eed597/flagship-go/flagshiptest"
+	"github.com/seed27eed597/flagship-go/hits"
+)
+
+func TestEventHandlerSeesLogsErrorsAndEvents(t *testing.T) {
+	srv := abServer(t)
+	h := &syncEvents{}
+	logger := slog.New(slog.NewTextHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithEventHandler(h), flagship.WithLogger(logger))
+	assert.True(t, h.saw(flagship.EventStatusChanged, flagship.StatusReady))
+	updates := h.of(flagship.EventBucketingUpdated)
+	require.NotEmpty(t, updates)
+	assert.Equal(t, "network", updates[0].Source)
+	assert.Equal(t, 2, updates[0].N, "campaigns in the file")
+	assert.False(t, updates[0].Time.IsZero())
+
+	// A failing download is an error, an event and a log record.
+	srv.FailNext(1000, flagshiptest.Fault{Route: flagshiptest.RouteBucketing, Status: 500})
+	require.Eventually(t, func() bool { return len(h.of(flagship.EventBucketingFailed)) > 0 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, r := range h.logs {
+			if r.Level == slog.LevelWarn {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 10*time.Millisecond, "OnLog receives the poller's warnings")
+	assert.NotEmpty(t, h.errors())
+	assert.Equal(t, flagship.StatusReady, c.Status())
+}
+
+func TestLogEvents(t *testing.T) {
+	var buf bytes.Buffer
+	h := flagship.LogEvents(slog.New(slog.NewTextHandler(&buf, nil)))
+	ctx := context.Background()
+	h.OnEvent(ctx, flagship.Event{Kind: flagship.EventStatusChanged, Status: flagship.StatusPanic, Previous: flagship.StatusReady})
+	h.OnEvent(ctx, flagship.Event{Kind: flagship.EventSynchronizeFailed, VisitorID: "v1", Err: context.DeadlineExceeded})
+	out := buf.String()
+	assert.Contains(t, out, `level=INFO msg="flagship: status changed" status=PANIC previous=READY`)
+	assert.Contains(t, out, `level=WARN msg="flagship: synchronize failed" visitor=v1 err="context deadline exceeded"`)
+}
+
+// TestAPIKeyNeverWritten runs a BUCKETING client with an API key and
+// checks that no file it wrote holds the key.
+func TestAPIKeyNeverWritten(t *testing.T) {
+	const key = "secret-key-in-files-777"
+	srv := abServer(t)
+	dir := t.TempDir()
+	c, err := flagship.New(context.Background(), srv.EnvID(), key,
+		append(srv.Options(), flagship.WithMode(flagship.Bucketing), flagship.WithCacheDir(dir))...)
+	require.NoError(t, err)
+	require.NoError(t, c.WaitReady(context.Background()))
+	v, err := c.NewVisitor("v1", nil)
+	require.NoError(t, err)
+	require.NoError(t, v.Synchronize(context.Background()))
+	require.NoError(t, v.Activate(context.Background(), "btn-color"))
+	require.NoError(t, c.Close(context.Background()))
+	files := 0
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.False(t, strings.Contains(string(b), key), "%s holds the API key", path)
+		files++
+		return nil
+	}))
+	assert.Positive(t, files, "the client wrote its cache")
+}
+
+func TestSlowEventsEndpointIsBounded(t *testing.T) {
+	srv := abServer(t)
+	c := newClient(t, srv, flagship.WithHitTimeout(100*time.Millisecond))
+	v, err := c.NewVisitor("v1", nil)
+	require.NoError(t, err)
+	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Latency: 5 * time.Second})
+	start := time.Now()
+	err = v.SendHit(context.Background(), hits.Screen{Name: "home"})
+	require.ErrorIs(t, err, flagship.ErrDelivery)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
