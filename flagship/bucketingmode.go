@@ -60,41 +60,41 @@ func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	c.poller = p
-	if _, err := p.LoadCache(ctx); err != nil {
+	// Loading the cache is local work: do it even if ctx is already done.
+	if _, err := p.LoadCache(context.WithoutCancel(ctx)); err != nil {
 		// A corrupt cache is not fatal: the download replaces it.
 		c.log.LogAttrs(ctx, slog.LevelWarn, "cached bucketing file unusable", slog.Any("err", err))
 		c.emit(ctx, Event{Kind: EventBucketingFailed, Err: err})
 	}
-	first := make(chan error, 1) // buffered: the goroutine never waits for New
+	refused := make(chan error, 1) // buffered: the goroutine never waits for New
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		c.poll(runCtx, first)
+		c.poll(runCtx, refused)
 	}()
 	if c.Ready() {
 		return nil // the cached file serves until the download lands
 	}
 	select {
-	case err := <-first:
-		if errors.Is(err, bucketing.ErrUnauthorized) {
-			return fmt.Errorf("flagship: download bucketing file: %w: %w", ErrUnauthorized, err)
-		}
+	case <-c.ready:
+	case err := <-refused:
+		return fmt.Errorf("flagship: download bucketing file: %w: %w", ErrUnauthorized, err)
 	case <-ctx.Done():
 	}
 	return nil
 }
 
 // poll downloads the file, retrying with growing delays while the client
-// has no data, then polls it until ctx ends.
-func (c *Client) poll(ctx context.Context, first chan<- error) {
+// has no data, then polls it until ctx ends. A refusal (401, 403) of the
+// first download is sent on refused, for New to return it.
+func (c *Client) poll(ctx context.Context, refused chan<- error) {
 	delay := firstRetryDelay
-	for {
+	for first := true; ; first = false {
 		_, err := c.poller.Fetch(ctx)
-		if first != nil {
-			first <- err
-			first = nil
+		if first && !c.Ready() && errors.Is(err, bucketing.ErrUnauthorized) {
+			refused <- err // New returns it, or has returned: keep trying
 		}
-		if err == nil || c.Ready() || errors.Is(err, bucketing.ErrUnauthorized) {
+		if err == nil || c.Ready() {
 			break
 		}
 		t := time.NewTimer(delay)

@@ -33,9 +33,13 @@ type Client struct {
 	tracker visitor.Tracker
 	sender  *directSender // nil when the tracker was given
 
+	// statusMu serializes status changes so that their events are
+	// emitted in the order the changes happen.
+	statusMu  sync.Mutex
 	status    atomic.Int32
 	readyOnce sync.Once
 	ready     chan struct{} // closed when the status first leaves NOT_READY
+	done      chan struct{} // closed by Close
 
 	stop      context.CancelFunc // cancels the ctx background goroutines run under
 	wg        sync.WaitGroup
@@ -65,7 +69,8 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 	if err := validate(envID, apiKey, &cfg); err != nil {
 		return nil, err
 	}
-	c := &Client{envID: envID, cfg: cfg, handler: cfg.handler, ready: make(chan struct{})}
+	cfg.httpClient = guardRedirects(cfg.httpClient)
+	c := &Client{envID: envID, cfg: cfg, handler: cfg.handler, ready: make(chan struct{}), done: make(chan struct{})}
 	logger := cfg.logger
 	if logger == nil {
 		logger = slog.Default()
@@ -161,6 +166,8 @@ func (c *Client) WaitReady(ctx context.Context) error {
 	select {
 	case <-c.ready:
 		return nil
+	case <-c.done:
+		return ErrClosed
 	case <-ctx.Done():
 		return fmt.Errorf("flagship: wait ready: %w", ctx.Err())
 	}
@@ -168,15 +175,20 @@ func (c *Client) WaitReady(ctx context.Context) error {
 
 // setStatus moves the client to s and reports the change.
 func (c *Client) setStatus(ctx context.Context, s Status) {
+	if Status(c.status.Load()) == s {
+		return // the common case: no write, no lock
+	}
+	c.statusMu.Lock()
+	defer c.statusMu.Unlock()
 	prev := Status(c.status.Swap(int32(s)))
+	if prev != s {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "status changed", slog.String("status", s.String()), slog.String("previous", prev.String()))
+		c.emit(ctx, Event{Kind: EventStatusChanged, Status: s, Previous: prev})
+	}
 	if s != StatusNotReady {
+		// After the event, so that whoever WaitReady wakes has seen it.
 		c.readyOnce.Do(func() { close(c.ready) })
 	}
-	if prev == s {
-		return
-	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "status changed", slog.String("status", s.String()), slog.String("previous", prev.String()))
-	c.emit(ctx, Event{Kind: EventStatusChanged, Status: s, Previous: prev})
 }
 
 // emit sends e to the handler, and its error to OnError.
@@ -218,27 +230,36 @@ func (c *Client) inPanic() bool { return c.Status() == StatusPanic }
 
 // Close stops the client, like http.Server.Shutdown: it stops polling,
 // makes later calls fail with ErrClosed, and waits for every goroutine the
-// client started. Calling it again returns nil. It returns within ctx's
-// deadline plus the time in-flight requests take to notice cancellation.
+// client started. They stop promptly unless an EventHandler blocks; if ctx
+// ends first, Close returns a wrapped ctx.Err() and they finish on their
+// own. Calling Close again returns nil.
 func (c *Client) Close(ctx context.Context) error {
 	var err error
 	c.closeOnce.Do(func() {
-		c.closed.Store(true)
-		err = c.shutdown()
-		c.log.LogAttrs(ctx, slog.LevelDebug, "closed")
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			c.shutdown()
+		}()
+		select {
+		case <-stopped:
+			c.log.LogAttrs(ctx, slog.LevelDebug, "closed")
+		case <-ctx.Done():
+			err = fmt.Errorf("flagship: close: %w", ctx.Err())
+		}
 	})
 	return err
 }
 
 // shutdown stops background work and releases what the client created.
-func (c *Client) shutdown() error {
+func (c *Client) shutdown() {
 	c.closed.Store(true)
+	close(c.done)
 	c.stop()
 	c.wg.Wait()
 	if c.sender != nil {
 		c.sender.close()
 	}
-	return nil
 }
 
 // clientDecider runs the mode's decider, refusing calls after Close and

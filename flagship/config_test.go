@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/seed27eed597/flagship-go/flagship"
+	"github.com/seed27eed597/flagship-go/flagshiptest"
 )
 
 func TestNewInvalidConfig(t *testing.T) {
@@ -117,15 +118,97 @@ func TestWaitReadyHonoursContext(t *testing.T) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
-	c, err := flagship.New(context.Background(), "env", "", flagship.WithMode(flagship.Bucketing),
+	// New waits while its ctx is live, whatever the failures: then it
+	// returns a working client that is not ready.
+	newCtx, cancelNew := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancelNew()
+	start := time.Now()
+	c, err := flagship.New(newCtx, "env", "", flagship.WithMode(flagship.Bucketing),
 		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()))
 	require.NoError(t, err)
-	defer c.Close(context.Background())
+	assert.GreaterOrEqual(t, time.Since(start), 1400*time.Millisecond, "New retried until its ctx ended")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	err = c.WaitReady(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.False(t, c.Ready())
+
+	// Close wakes a WaitReady that has no deadline.
+	waited := make(chan error, 1)
+	go func() { waited <- c.WaitReady(context.Background()) }()
+	require.NoError(t, c.Close(context.Background()))
+	select {
+	case err := <-waited:
+		require.ErrorIs(t, err, flagship.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitReady still blocked after Close")
+	}
+}
+
+func TestNewLoadsCacheEvenWithDoneContext(t *testing.T) {
+	srv := abServer(t)
+	dir := t.TempDir()
+	c1, err := flagship.New(context.Background(), srv.EnvID(), "", append(srv.Options(), flagship.WithMode(flagship.Bucketing), flagship.WithCacheDir(dir))...)
+	require.NoError(t, err)
+	require.NoError(t, c1.Close(context.Background()))
+	srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c2, err := flagship.New(ctx, srv.EnvID(), "", append(srv.Options(), flagship.WithMode(flagship.Bucketing), flagship.WithCacheDir(dir))...)
+	require.NoError(t, err)
+	defer c2.Close(context.Background())
+	assert.Equal(t, flagship.StatusReady, c2.Status())
+}
+
+func TestCloseHonoursContext(t *testing.T) {
+	srv := abServer(t)
+	block := make(chan struct{})
+	blocked := make(chan struct{}, 1)
+	h := flagship.EventFunc(func(_ context.Context, e flagship.Event) {
+		if e.Kind == flagship.EventBucketingFailed {
+			select {
+			case blocked <- struct{}{}:
+			default:
+			}
+			<-block // a handler that does not return quickly
+		}
+	})
+	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithEventHandler(h))
+	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteBucketing, Status: 500})
+	<-blocked
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := c.Close(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	close(block)
+}
+
+func TestPollingIntervalMinimum(t *testing.T) {
+	_, err := flagship.New(context.Background(), "env", "k", flagship.WithPollingInterval(time.Nanosecond))
+	require.ErrorIs(t, err, flagship.ErrInvalidConfig)
+}
+
+func TestCallerHTTPClientRedirectsStayOnOrigin(t *testing.T) {
+	var leaked atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("x-api-key") != "" {
+			leaked.Store(true)
+		}
+		_, _ = w.Write([]byte(`{"visitorId":"v1","campaigns":[]}`))
+	}))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	c, err := flagship.New(context.Background(), "env", "secret-key", flagship.WithDecisionAPIURL(redirect.URL),
+		flagship.WithHTTPClient(&http.Client{}))
+	require.NoError(t, err)
+	defer c.Close(context.Background())
+	v, err := c.NewVisitor("v1", nil)
+	require.NoError(t, err)
+	require.Error(t, v.Synchronize(context.Background()), "the redirect is not followed")
+	assert.False(t, leaked.Load(), "the API key reached another origin")
 }
 
 func TestUnauthorizedFirstDownloadIsAnError(t *testing.T) {
@@ -133,7 +216,9 @@ func TestUnauthorizedFirstDownloadIsAnError(t *testing.T) {
 		http.Error(w, "no", http.StatusForbidden)
 	}))
 	defer srv.Close()
-	c, err := flagship.New(context.Background(), "env", "", flagship.WithMode(flagship.Bucketing),
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := flagship.New(ctx, "env", "", flagship.WithMode(flagship.Bucketing),
 		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()))
 	require.ErrorIs(t, err, flagship.ErrUnauthorized)
 	assert.Nil(t, c)

@@ -57,6 +57,9 @@ const (
 	DefaultHitTimeout = 5 * time.Second
 	// DefaultPollingInterval is how often the bucketing file is polled.
 	DefaultPollingInterval = bucketing.DefaultPollInterval
+	// MinPollingInterval is the shortest polling interval accepted, so
+	// that a typo cannot flood the CDN.
+	MinPollingInterval = 50 * time.Millisecond
 )
 
 // An Option configures a [Client] in [New].
@@ -149,8 +152,10 @@ func (c *config) checkURL(what, u string) string {
 }
 
 // WithHTTPClient sets the HTTP client for every call the SDK makes. It
-// stays the caller's: the SDK never closes its idle connections. Default: a
-// client per purpose with the timeouts below and no redirects.
+// stays the caller's: the SDK never closes its idle connections, and uses a
+// shallow copy that refuses redirects to another scheme or host, so that
+// the API key header never reaches another origin. Default: a client per
+// purpose with the timeouts below and no redirects.
 func WithHTTPClient(h *http.Client) Option {
 	return optionFunc(func(c *config) {
 		if h == nil {
@@ -194,6 +199,9 @@ func WithPollingInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d == 0 {
 			d = DefaultPollingInterval
+		}
+		if d > 0 && d < MinPollingInterval {
+			c.fail("polling interval %v: want at least %v (or negative to disable polling)", d, MinPollingInterval)
 		}
 		c.pollingInterval = d
 	})
@@ -267,4 +275,28 @@ func (c *config) resolveCacheDir(envID string) (string, error) {
 		base = os.TempDir()
 	}
 	return filepath.Join(base, "flagship", envID), nil
+}
+
+// guardRedirects returns a shallow copy of h whose redirects stay on the
+// original request's scheme and host (Go forwards custom headers such as
+// x-api-key on redirects), or nil for nil.
+func guardRedirects(h *http.Client) *http.Client {
+	if h == nil {
+		return nil
+	}
+	cp := *h
+	next := h.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if o := via[0].URL; req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return fmt.Errorf("stopped after %d redirects", len(via))
+		}
+		return nil
+	}
+	return &cp
 }
