@@ -76,7 +76,7 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 		logger = slog.Default()
 	}
 	if c.handler != nil {
-		logger = slog.New(teeHandler{logger.Handler(), c.handler})
+		logger = slog.New(teeHandler{Handler: logger.Handler(), h: c.handler})
 	} else {
 		c.handler = NopEventHandler{}
 	}
@@ -218,6 +218,10 @@ func (c *Client) NewVisitor(id string, attrs visitor.Attributes, opts ...visitor
 		Logger:      c.log,
 		OnSynchronizeError: func(ctx context.Context, visitorID string, err error) {
 			c.emit(ctx, Event{Kind: EventSynchronizeFailed, VisitorID: visitorID, Err: err})
+		},
+		OnTrackError: func(ctx context.Context, visitorID string, err error) {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "owed hit not queued", slog.String("visitor", visitorID), slog.Any("err", err))
+			c.emit(ctx, Event{Kind: EventDeliveryFailed, VisitorID: visitorID, N: 1, Err: err})
 		},
 		OnActivateError: func(ctx context.Context, visitorID, key string, err error) {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "activation on read failed", slog.String("visitor", visitorID), slog.String("key", key), slog.Any("err", err))

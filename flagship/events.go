@@ -27,8 +27,11 @@ const (
 	// EventActivationFailed: an activation on read could not be queued.
 	// Event.VisitorID, Event.Key and Event.Err are set.
 	EventActivationFailed
-	// EventDeliveryFailed: hits or activations could not be delivered.
-	// Event.N is the number of records and Event.Err says why.
+	// EventDeliveryFailed: hits or activations the SDK sends on its own
+	// (the consent and context hits Synchronize owes) could not be
+	// delivered; they are retried by the next Synchronize. Event.VisitorID,
+	// Event.N (the number of records) and Event.Err are set. Failures of
+	// SendHit and Activate are returned to their caller instead.
 	EventDeliveryFailed
 )
 
@@ -74,8 +77,10 @@ type EventHandler interface {
 	// OnLog receives every record the SDK logs, at the levels its logger
 	// enables (Flagship's on_log).
 	OnLog(ctx context.Context, r slog.Record)
-	// OnError receives every failure the SDK meets, whether or not it is
-	// also returned to a caller (Flagship's on_exception_raised).
+	// OnError receives every failure reported as an event (Flagship's
+	// on_exception_raised): background failures no caller sees, and
+	// Synchronize failures, which are also returned. Failures of calls
+	// such as SendHit are only returned.
 	OnError(ctx context.Context, err error)
 	// OnEvent receives typed events. Failures are reported here and to
 	// OnError.
@@ -149,21 +154,25 @@ func (h logEvents) OnEvent(ctx context.Context, e Event) {
 }
 
 // teeHandler sends log records to the logger's handler and to
-// EventHandler.OnLog.
+// EventHandler.OnLog, with the attributes added by WithAttrs (group names
+// are not applied to them).
 type teeHandler struct {
 	slog.Handler
-	h EventHandler
+	h     EventHandler
+	attrs []slog.Attr
 }
 
 func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
-	t.h.OnLog(ctx, r.Clone())
+	c := r.Clone()
+	c.AddAttrs(t.attrs...)
+	t.h.OnLog(ctx, c)
 	return t.Handler.Handle(ctx, r)
 }
 
 func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return teeHandler{t.Handler.WithAttrs(as), t.h}
+	return teeHandler{t.Handler.WithAttrs(as), t.h, append(t.attrs[:len(t.attrs):len(t.attrs)], as...)}
 }
 
 func (t teeHandler) WithGroup(name string) slog.Handler {
-	return teeHandler{t.Handler.WithGroup(name), t.h}
+	return teeHandler{t.Handler.WithGroup(name), t.h, t.attrs}
 }

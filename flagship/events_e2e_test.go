@@ -17,6 +17,7 @@ import (
 	"github.com/seed27eed597/flagship-go/flagship"
 	"github.com/seed27eed597/flagship-go/flagshiptest"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/visitor"
 )
 
 func TestEventHandlerSeesLogsErrorsAndEvents(t *testing.T) {
@@ -99,4 +100,40 @@ func TestSlowEventsEndpointIsBounded(t *testing.T) {
 	require.ErrorIs(t, err, flagship.ErrDelivery)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+func TestOnLogGetsLoggerAttributes(t *testing.T) {
+	h := &syncEvents{}
+	srv := abServer(t)
+	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteDecision, Status: 500})
+	c := newClient(t, srv, flagship.WithEventHandler(h), flagship.WithLogger(slog.New(slog.NewTextHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	v, err := c.NewVisitor("v1", visitor.Attributes{"plan": "gold"}, visitor.WithConsent(true))
+	require.NoError(t, err)
+	require.Error(t, v.Synchronize(context.Background()))
+	require.NoError(t, c.Close(context.Background()))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.NotEmpty(t, h.logs)
+	found := false
+	h.logs[len(h.logs)-1].Attrs(func(a slog.Attr) bool {
+		found = found || (a.Key == "component" && a.Value.String() == "flagship")
+		return true
+	})
+	assert.True(t, found, "OnLog records carry the logger's attributes")
+}
+
+func TestOwedHitFailureIsADeliveryEvent(t *testing.T) {
+	h := &syncEvents{}
+	srv := abServer(t)
+	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithEventHandler(h))
+	v, err := c.NewVisitor("v1", visitor.Attributes{"plan": "gold"})
+	require.NoError(t, err)
+	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503})
+	require.NoError(t, v.Synchronize(context.Background()), "flags resolved: the context hit's failure is reported apart")
+	assert.Equal(t, "green", v.String("btn-color", "blue"))
+	failed := h.of(flagship.EventDeliveryFailed)
+	require.Len(t, failed, 1)
+	require.ErrorIs(t, failed[0].Err, flagship.ErrDelivery)
+	require.NoError(t, v.Synchronize(context.Background()))
+	assert.Len(t, srv.Hits(), 1, "the context hit is sent by the next Synchronize")
 }

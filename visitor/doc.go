@@ -24,7 +24,7 @@
 // call in DECISION_API mode, a local computation in BUCKETING mode. On
 // failure the visitor keeps the flags it had and the error is returned.
 //
-// Reads never fail and never do I/O: [Visitor.String], [Visitor.Bool],
+// Reads never fail and do no I/O: [Visitor.String], [Visitor.Bool],
 // [Visitor.Float64], [Visitor.Int], [Visitor.Object], [Visitor.Array] and
 // [Visitor.Value] return the caller's default when the flag is missing, is
 // null, has another type, or the environment is in panic mode.
@@ -35,7 +35,8 @@
 // # Tracking
 //
 // [Visitor.Activate] reports that the visitor saw a flag's variation;
-// reads through [Visitor.Activating] do it as they read.
+// reads through [Visitor.Activating] do it as they read, so they hand an
+// activation to the Tracker (the client's delivery) like Activate does.
 // [Visitor.SendHit] sends a hit from package hits. Both validate, stamp
 // and hand a hits.Record to the [Tracker]; they send nothing without
 // consent ([Visitor.SetConsent], [WithConsent]) or in panic mode, and

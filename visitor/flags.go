@@ -2,6 +2,7 @@ package visitor
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sort"
 
@@ -324,11 +325,16 @@ type Reader struct {
 	ctx context.Context
 }
 
+// activate activates the variation that serves key, if any. Without
+// consent or in panic mode it does nothing, silently: those are states,
+// not failures.
 func (r Reader) activate(key string) {
-	if !r.v.Has(key) {
+	_, a, ok := r.v.lookup(key)
+	if !ok {
 		return
 	}
-	if err := r.v.Activate(r.ctx, key); err != nil && r.v.cfg.OnActivateError != nil {
+	err := r.v.activateAssignment(r.ctx, key, a)
+	if err != nil && !errors.Is(err, ErrNoConsent) && !errors.Is(err, ErrPanicMode) && r.v.cfg.OnActivateError != nil {
 		r.v.cfg.OnActivateError(r.ctx, r.v.ID(), key, err)
 	}
 }

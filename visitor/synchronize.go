@@ -3,6 +3,7 @@ package visitor
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/hits"
@@ -17,7 +18,10 @@ import (
 // It also queues what the visitor owes: the consent hit after
 // [WithConsent] or a consent change, and in BUCKETING mode the SEGMENT hit
 // with the context when the context changed since the last one. A failure
-// to queue those is returned, but the new modifications are kept.
+// to queue those does not fail Synchronize: it goes to
+// Config.OnTrackError, and the next Synchronize tries again.
+//
+// When calls overlap, the modifications of the last one started win.
 func (v *Visitor) Synchronize(ctx context.Context) error {
 	v.mu.Lock()
 	r := decision.Request{VisitorID: v.id, AnonymousID: v.anonymousID, Context: v.context}
@@ -27,6 +31,8 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 	// owed) takes the lock once.
 	consentOwed := v.consentPending
 	segmentDue := v.cfg.ContextHits && consent && v.segmentSent != version
+	v.syncSeq++
+	seq := v.syncSeq
 	v.mu.Unlock()
 
 	var (
@@ -41,7 +47,7 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 	if err != nil {
 		return v.syncFailed(ctx, r.VisitorID, fmt.Errorf("visitor: synchronize %q: %w", r.VisitorID, err))
 	}
-	v.flags.Store(&state{campaigns: d.Campaigns, panic: d.Panic})
+	v.store(&state{campaigns: d.Campaigns, panic: d.Panic, seq: seq})
 	if v.panicking() {
 		// Nothing is sent in panic mode, whether the decision or
 		// Config.InPanic says so (spec §9.3).
@@ -49,15 +55,38 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 	}
 	if consentOwed {
 		if err := v.flushConsent(ctx); err != nil {
-			return v.syncFailed(ctx, r.VisitorID, err)
+			v.trackFailed(ctx, r.VisitorID, err)
 		}
 	}
 	if segmentDue {
 		if err := v.sendSegment(ctx, r, version); err != nil {
-			return v.syncFailed(ctx, r.VisitorID, err)
+			v.trackFailed(ctx, r.VisitorID, err)
 		}
 	}
 	return nil
+}
+
+// store installs s unless a Synchronize started later already installed
+// its own.
+func (v *Visitor) store(s *state) {
+	for {
+		old := v.flags.Load()
+		if old != nil && old.seq > s.seq {
+			return
+		}
+		if v.flags.CompareAndSwap(old, s) {
+			return
+		}
+	}
+}
+
+// trackFailed reports a hit the visitor owed and could not queue.
+func (v *Visitor) trackFailed(ctx context.Context, visitorID string, err error) {
+	if v.cfg.OnTrackError != nil {
+		v.cfg.OnTrackError(ctx, visitorID, err)
+		return
+	}
+	v.log.LogAttrs(ctx, slog.LevelWarn, "visitor: hit not queued", slog.String("visitor", visitorID), slog.Any("err", err))
 }
 
 // syncFailed reports err to Config.OnSynchronizeError, which is called with

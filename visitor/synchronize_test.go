@@ -2,7 +2,9 @@ package visitor_test
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,12 +83,12 @@ func TestSynchronize_HitFailureKeepsNewFlagsAndReportsError(t *testing.T) {
 	e := newTestEnv(t)
 	var reported []error
 	cfg := e.config()
-	cfg.OnSynchronizeError = func(_ context.Context, _ string, err error) { reported = append(reported, err) }
+	cfg.OnTrackError = func(_ context.Context, _ string, err error) { reported = append(reported, err) }
+	cfg.OnSynchronizeError = func(context.Context, string, error) { t.Error("a hit failure is not a synchronize failure") }
 	v := newVisitor(t, "v-1", nil, cfg, visitor.WithConsent(false))
 	e.tracker.setErr(errBoom)
 
-	err := v.Synchronize(ctx)
-	require.ErrorIs(t, err, errBoom)
+	require.NoError(t, v.Synchronize(ctx))
 	assert.Equal(t, "blue", v.String("color", "red"))
 	require.Len(t, reported, 1)
 	assert.ErrorIs(t, reported[0], errBoom)
@@ -376,11 +378,11 @@ func TestContextHits_FailureIsRetried(t *testing.T) {
 	var reported []error
 	cfg := e.config()
 	cfg.ContextHits = true
-	cfg.OnSynchronizeError = func(_ context.Context, _ string, err error) { reported = append(reported, err) }
+	cfg.OnTrackError = func(_ context.Context, _ string, err error) { reported = append(reported, err) }
 	v := newVisitor(t, "v-1", visitor.Attributes{"plan": "gold"}, cfg)
 
 	e.tracker.setErr(errBoom)
-	require.ErrorIs(t, v.Synchronize(ctx), errBoom)
+	require.NoError(t, v.Synchronize(ctx))
 	assert.Equal(t, "blue", v.String("color", "red"))
 	require.Len(t, reported, 1)
 	assert.ErrorIs(t, reported[0], errBoom)
@@ -388,4 +390,42 @@ func TestContextHits_FailureIsRetried(t *testing.T) {
 	e.tracker.setErr(nil)
 	require.NoError(t, v.Synchronize(ctx))
 	assert.Len(t, segments(t, e.tracker), 1)
+}
+
+// TestSynchronize_LaterCallWins makes an earlier Synchronize finish after a
+// later one: the later one's flags stay.
+func TestSynchronize_LaterCallWins(t *testing.T) {
+	release := make(chan struct{})
+	calls := 0
+	var mu sync.Mutex
+	dec := decision.DeciderFunc(func(ctx context.Context, r decision.Request) (decision.Decision, error) {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			<-release
+			return oneFlag("c", "vg", "old", "color", "old"), nil
+		}
+		return oneFlag("c", "vg", "new", "color", "new"), nil
+	})
+	v := newVisitor(t, "v-1", nil, visitor.Config{Decider: dec})
+	done := make(chan error)
+	go func() { done <- v.Synchronize(context.Background()) }()
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return calls == 1 }, time.Second, time.Millisecond)
+	require.NoError(t, v.Synchronize(context.Background()))
+	close(release)
+	require.NoError(t, <-done)
+	assert.Equal(t, "new", v.String("color", ""))
+}
+
+func TestActivating_NoConsentIsSilent(t *testing.T) {
+	e := newTestEnv(t)
+	cfg := e.config()
+	reported := 0
+	cfg.OnActivateError = func(context.Context, string, string, error) { reported++ }
+	v := newVisitor(t, "v-1", nil, cfg, visitor.WithConsent(false))
+	require.NoError(t, v.Synchronize(context.Background()))
+	_ = v.Activating(context.Background()).String("color", "red")
+	assert.Zero(t, reported)
 }

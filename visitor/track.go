@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/hits"
 )
 
@@ -69,6 +70,14 @@ func (v *Visitor) Activate(ctx context.Context, key string) error {
 	_, a, ok := v.lookup(key)
 	if !ok {
 		return fmt.Errorf("visitor: activate %q: %w", key, ErrFlagNotFound)
+	}
+	return v.activateAssignment(ctx, key, a)
+}
+
+// activateAssignment queues the activation of a's variation, read for key.
+func (v *Visitor) activateAssignment(ctx context.Context, key string, a *decision.Assignment) error {
+	if v.panicking() {
+		return fmt.Errorf("visitor: activate %q: %w", key, ErrPanicMode)
 	}
 	if err := v.flushConsent(ctx); err != nil {
 		return err

@@ -64,8 +64,13 @@ type Config struct {
 	// returns, synchronously, on the caller's goroutine.
 	OnSynchronizeError func(ctx context.Context, visitorID string, err error)
 	// OnActivateError, when set, is called when an activation on read
-	// (see [Visitor.Activating]) fails, on the reader's goroutine.
+	// (see [Visitor.Activating]) fails, on the reader's goroutine. Reads
+	// without consent or in panic mode activate nothing and report nothing.
 	OnActivateError func(ctx context.Context, visitorID, key string, err error)
+	// OnTrackError, when set, is called on the caller's goroutine when a
+	// hit Synchronize owes (consent, context) cannot be queued; it is
+	// retried by the next Synchronize. nil logs it at Warn.
+	OnTrackError func(ctx context.Context, visitorID string, err error)
 }
 
 // Option configures a Visitor in [New].
@@ -113,7 +118,8 @@ type Visitor struct {
 	contextVersion uint64
 	segmentSent    uint64 // contextVersion of the last SEGMENT hit; 0 = none
 	consent        bool
-	consentPending bool // a consent hit is owed
+	consentPending bool   // a consent hit is owed
+	syncSeq        uint64 // Synchronize calls started
 	recent         []activation
 }
 
@@ -121,6 +127,7 @@ type Visitor struct {
 type state struct {
 	campaigns []decision.Assignment
 	panic     bool
+	seq       uint64 // the Synchronize call that made it
 }
 
 // New returns a visitor with the given id and context. It does no I/O:
