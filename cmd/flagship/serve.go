@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/seed27eed597/flagship-go/flagshiptest"
@@ -52,7 +53,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.StringVar(&bucketingFile, "bucketing", "", "the bucketing `file` to serve and decide from (required)")
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "the `address` to listen on; port 0 picks a free port")
 	fs.StringVar(&env, "env", flagshiptest.EnvID, "the environment `id`")
-	fs.StringVar(&apiKey, "api-key", "", "if set, the Decision API requires this x-api-key `key`")
+	fs.StringVar(&apiKey, "api-key", "", "if set, the Decision API requires this x-api-key `key` (default $FLAGSHIP_API_KEY, which keeps it out of ps and shell history)")
 	fs.BoolVar(&allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	fs.BoolVar(&verbose, "verbose", false, "log every request to standard error")
 	if err := parseFlags(fs, args); err != nil {
@@ -63,6 +64,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return usageError(fs, "--bucketing is required")
 	case env == "":
 		return usageError(fs, "--env must not be empty")
+	}
+	if apiKey == "" {
+		apiKey = os.Getenv("FLAGSHIP_API_KEY")
 	}
 	if err := checkLoopback(addr, allowRemote); err != nil {
 		return usageError(fs, "%v", err)
