@@ -103,7 +103,10 @@ type Modifications struct {
 	Type string
 	// Value maps flag keys to JSON values (string, bool, float64, nil,
 	// []any, map[string]any). A nil value means "use the caller's default".
-	// It is shared and must not be modified.
+	// It is shared and must not be modified. Lookup reads an index that
+	// NewModifications builds from it: a Modifications whose Value is
+	// replaced after NewModifications keeps answering from the old index,
+	// so build a new one instead.
 	Value map[string]any
 
 	// index holds Value's entries in a slice when there are few of them:
