@@ -22,6 +22,11 @@ type Options struct {
 	// Logger receives failures no caller sees (history writes). nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// ContextDefaults are the values targeting sees for keys a request's
+	// context lacks: the SDK puts its predefined keys (fs_client,
+	// fs_version) here rather than in every visitor's context. It is
+	// kept, not copied, and must not be modified.
+	ContextDefaults map[string]any
 }
 
 // DecideOptions are the per-call options of [Engine.DecideWith].
@@ -38,10 +43,11 @@ type DecideOptions struct {
 // An Engine is safe for concurrent use; [Engine.Update] swaps the
 // configuration atomically while decisions run.
 type Engine struct {
-	cfg     atomic.Pointer[Config]
-	history History
-	log     *slog.Logger
-	pool    sync.Pool
+	cfg      atomic.Pointer[Config]
+	history  History
+	log      *slog.Logger
+	defaults map[string]any
+	pool     sync.Pool
 }
 
 var _ decision.Decider = (*Engine)(nil)
@@ -49,7 +55,7 @@ var _ decision.Decider = (*Engine)(nil)
 // NewEngine returns an engine with no configuration: decisions fail with
 // [ErrNoConfig] until [Engine.Update] is called.
 func NewEngine(o Options) *Engine {
-	e := &Engine{history: o.History, log: o.Logger}
+	e := &Engine{history: o.History, log: o.Logger, defaults: o.ContextDefaults}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -141,6 +147,7 @@ type histState struct {
 // nil, records why each campaign was or wasn't chosen.
 func (e *Engine) run(ctx context.Context, cfg *Config, r decision.Request, o DecideOptions, s *scratch, tr *Explanation) (decision.Decision, error) {
 	s.reset(cfg, r)
+	s.defaults = e.defaults
 	hashID := r.VisitorID
 	var groupKey string
 	if r.DecisionGroup != "" {

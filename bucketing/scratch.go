@@ -8,9 +8,10 @@ import (
 // scratch is the per-decision working memory, pooled so that a decision
 // allocates nothing but its result.
 type scratch struct {
-	cfg *Config
-	req decision.Request
-	gen uint32
+	cfg      *Config
+	req      decision.Request
+	defaults map[string]any // values of keys the request lacks
+	gen      uint32
 	// slots hold converted context values, valid when slotGen == gen.
 	slots   []cval
 	slotGen []uint32
@@ -71,6 +72,9 @@ func (s *scratch) sig(i int32) uint8 {
 func (s *scratch) fill(i int32) {
 	s.slotGen[i] = s.gen
 	v, ok := s.req.Context[s.cfg.keys[i]]
+	if !ok && s.defaults != nil {
+		v, ok = s.defaults[s.cfg.keys[i]]
+	}
 	if !ok {
 		s.sigs[i], s.bits[i] = sigAbsent, nil
 		return

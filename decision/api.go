@@ -54,6 +54,10 @@ type APIOptions struct {
 	// MaxResponseBytes bounds a response body; larger bodies fail with
 	// [ErrResponseTooLarge]. 0 means [DefaultMaxResponseBytes].
 	MaxResponseBytes int64
+	// ContextDefaults are sent with every request's context, for the keys
+	// it lacks: the SDK's predefined keys (fs_client, fs_version). Kept,
+	// not copied; must not be modified.
+	ContextDefaults map[string]any
 }
 
 // apiKey holds the Decision API key. It prints and logs as "REDACTED".
@@ -79,6 +83,7 @@ type APIClient struct {
 	httpClient  *http.Client
 	timeout     time.Duration
 	maxResponse int64
+	defaults    map[string]any
 }
 
 var _ Decider = (*APIClient)(nil)
@@ -113,6 +118,7 @@ func NewAPIClient(envID, key string, o APIOptions) (*APIClient, error) {
 		timeout:     o.Timeout,
 		sdkVersion:  o.SDKVersion,
 		maxResponse: o.MaxResponseBytes,
+		defaults:    o.ContextDefaults,
 	}
 	k := apiKey(key)
 	c.key = &k
@@ -153,7 +159,7 @@ func (c *APIClient) Decide(ctx context.Context, r Request) (Decision, error) {
 // or [ErrBadResponse], or are an [*APIError] for a non-2xx status.
 // A panic-mode answer is not an error: it returns Decision{Panic: true}.
 func (c *APIClient) DecideConsent(ctx context.Context, r Request, consented bool) (Decision, error) {
-	body, err := encodeRequest(r, consented)
+	body, err := encodeRequest(r, consented, c.defaults)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -213,7 +219,7 @@ type wireRequest struct {
 	DecisionGroup  string         `json:"decision_group,omitempty"`
 }
 
-func encodeRequest(r Request, consented bool) ([]byte, error) {
+func encodeRequest(r Request, consented bool, defaults map[string]any) ([]byte, error) {
 	if r.VisitorID == "" {
 		return nil, fmt.Errorf("%w: empty visitor id", ErrInvalidRequest)
 	}
@@ -229,11 +235,31 @@ func encodeRequest(r Request, consented bool) ([]byte, error) {
 	if w.Context == nil {
 		w.Context = map[string]any{}
 	}
+	if missing(r.Context, defaults) {
+		merged := make(map[string]any, len(r.Context)+len(defaults))
+		for k, v := range defaults {
+			merged[k] = v
+		}
+		for k, v := range r.Context {
+			merged[k] = v
+		}
+		w.Context = merged
+	}
 	b, err := json.Marshal(w)
 	if err != nil {
 		return nil, fmt.Errorf("%w: context: %v", ErrInvalidRequest, err)
 	}
 	return b, nil
+}
+
+// missing reports whether defaults has a key ctx lacks.
+func missing(ctx, defaults map[string]any) bool {
+	for k := range defaults {
+		if _, ok := ctx[k]; !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // wireResponse is the body of a 200 answer in mode normal (spec §2.4).

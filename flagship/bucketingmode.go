@@ -15,6 +15,7 @@ import (
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/visitor"
 )
 
 // bucketingCacheFile is the name of the cached bucketing file in the
@@ -38,7 +39,8 @@ func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("%w: cache directory: %w", ErrInvalidConfig, err)
 	}
-	c.engine = bucketing.NewEngine(bucketing.Options{History: cfg.history, Logger: c.log})
+	c.engine = bucketing.NewEngine(bucketing.Options{History: cfg.history, Logger: c.log,
+		ContextDefaults: visitor.PredefinedContext()})
 	c.decider = c.engine
 	h := http.Header{}
 	h.Set("x-sdk-client", "go")

@@ -93,9 +93,10 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 	switch cfg.mode {
 	case DecisionAPI:
 		api, err := decision.NewAPIClient(envID, apiKey, decision.APIOptions{
-			BaseURL:    cfg.decisionAPIURL,
-			HTTPClient: cfg.httpClient,
-			Timeout:    cfg.decisionTimeout,
+			BaseURL:         cfg.decisionAPIURL,
+			HTTPClient:      cfg.httpClient,
+			Timeout:         cfg.decisionTimeout,
+			ContextDefaults: visitor.PredefinedContext(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)

@@ -72,12 +72,18 @@ func normalize(key string, v any) (any, error) {
 	return f, nil
 }
 
-// baseContext returns a new context map holding the predefined keys.
+// PredefinedContext returns a new map holding the predefined keys and their
+// values. A visitor's own context does not hold them: the client hands them
+// to its Decider as defaults (bucketing.Options.ContextDefaults,
+// decision.APIOptions.ContextDefaults), which keeps every visitor's map
+// small. ContextValue and Context report them.
+func PredefinedContext() map[string]any {
+	return map[string]any{KeySDKClient: sdkClient, KeySDKVersion: decision.SDKVersion}
+}
+
+// baseContext returns a new, empty context map.
 func baseContext(extra int) map[string]any {
-	m := make(map[string]any, extra+2)
-	m[KeySDKClient] = sdkClient
-	m[KeySDKVersion] = decision.SDKVersion
-	return m
+	return make(map[string]any, extra)
 }
 
 // merge returns a copy of cur with attrs applied. Invalid attributes are
@@ -101,14 +107,4 @@ func merge(cur map[string]any, attrs Attributes) (map[string]any, bool, error) {
 		next[k] = nv
 	}
 	return next, changed, joinSorted(errs)
-}
-
-// userKeys reports whether ctx holds keys besides the predefined ones.
-func userKeys(ctx map[string]any) bool {
-	for k := range ctx {
-		if !strings.HasPrefix(k, reservedPre) {
-			return true
-		}
-	}
-	return false
 }

@@ -104,10 +104,14 @@ func (v *Visitor) sendSegment(ctx context.Context, r decision.Request, version u
 	v.mu.Lock()
 	due := v.segmentSent != version && v.id == r.VisitorID
 	v.mu.Unlock()
-	if !due || !userKeys(r.Context) {
+	if !due || len(r.Context) == 0 {
 		return nil
 	}
-	if err := v.track(ctx, r.VisitorID, r.AnonymousID, hits.Segment{Context: r.Context}); err != nil {
+	seg := PredefinedContext()
+	for k, val := range r.Context {
+		seg[k] = val
+	}
+	if err := v.track(ctx, r.VisitorID, r.AnonymousID, hits.Segment{Context: seg}); err != nil {
 		return fmt.Errorf("visitor: synchronize %q: context hit: %w", r.VisitorID, err)
 	}
 	v.mu.Lock()

@@ -42,7 +42,9 @@ type ConsentDecider interface {
 type Config struct {
 	// EnvID is the environment id stamped on every record.
 	EnvID string
-	// Decider resolves the visitor's campaigns. Required.
+	// Decider resolves the visitor's campaigns. Required. The context it
+	// receives holds the caller's keys only: the predefined ones
+	// ([PredefinedContext]) are the Decider's defaults.
 	Decider decision.Decider
 	// Tracker receives hits and activations. nil makes SendHit and
 	// Activate fail with ErrNoTracker.
@@ -103,24 +105,27 @@ func WithConsent(consented bool) Option {
 // do not allocate; they see the modifications of the last successful
 // Synchronize.
 type Visitor struct {
-	cfg            Config
-	consentDecider ConsentDecider
-	log            *slog.Logger
+	// The fields Synchronize and the reads touch come first, so that they
+	// share few cache lines.
 
 	// flags is the last successful decision, read without a lock.
 	flags atomic.Pointer[state]
 
-	// mu guards the fields below it.
+	// mu guards the fields below it, up to recent.
 	mu             sync.Mutex
 	id             string
 	anonymousID    string
 	context        map[string]any // copy-on-write: never modified once set
 	contextVersion uint64
 	segmentSent    uint64 // contextVersion of the last SEGMENT hit; 0 = none
-	consent        bool
-	consentPending bool   // a consent hit is owed
 	syncSeq        uint64 // Synchronize calls started
+	consent        bool
+	consentPending bool // a consent hit is owed
 	recent         []activation
+
+	consentDecider ConsentDecider
+	cfg            Config
+	log            *slog.Logger
 }
 
 // state is an immutable snapshot of the visitor's decision.
@@ -267,16 +272,20 @@ func (v *Visitor) UpdateContextAndSynchronize(ctx context.Context, attrs Attribu
 // including the predefined fs_client and fs_version.
 func (v *Visitor) ContextValue(key string) (any, bool) {
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	val, ok := v.context[key]
+	v.mu.Unlock()
+	if !ok {
+		val, ok = PredefinedContext()[key]
+	}
 	return val, ok
 }
 
-// Context returns a copy of the visitor's context.
+// Context returns a copy of the visitor's context, with the predefined
+// keys.
 func (v *Visitor) Context() Attributes {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make(Attributes, len(v.context))
+	out := Attributes(PredefinedContext())
 	for k, val := range v.context {
 		out[k] = val
 	}

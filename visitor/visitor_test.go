@@ -140,14 +140,11 @@ func TestNew_PredefinedKeys(t *testing.T) {
 	require.NoError(t, v.Synchronize(context.Background()))
 	reqs := e.decider.Requests()
 	require.Len(t, reqs, 1)
-	assert.Equal(t, decision.Request{
-		VisitorID: "v-1",
-		Context: map[string]any{
-			"fs_client":  "go",
-			"fs_version": decision.SDKVersion,
-			"plan":       "gold",
-		},
-	}, reqs[0])
+	// The predefined keys are the Decider's defaults, not in every
+	// visitor's map.
+	assert.Equal(t, decision.Request{VisitorID: "v-1", Context: map[string]any{"plan": "gold"}}, reqs[0])
+	assert.Equal(t, map[string]any{"fs_client": "go", "fs_version": decision.SDKVersion}, visitor.PredefinedContext())
+	assert.Equal(t, visitor.Attributes{"fs_client": "go", "fs_version": decision.SDKVersion, "plan": "gold"}, v.Context())
 }
 
 func TestNew_Defaults(t *testing.T) {
