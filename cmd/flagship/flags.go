@@ -161,9 +161,8 @@ type gzipFile struct {
 
 func (g gzipFile) Close() error { return errors.Join(g.Reader.Close(), g.f.Close()) }
 
-// loadEngine reads the bucketing file name and returns an engine that
-// decides from it.
-func loadEngine(name string, stdin io.Reader) (*bucketing.Engine, error) {
+// readInput reads the whole file name ("-" is stdin).
+func readInput(name string, stdin io.Reader) ([]byte, error) {
 	rc, err := openInput(name, stdin)
 	if err != nil {
 		return nil, err
@@ -172,6 +171,16 @@ func loadEngine(name string, stdin io.Reader) (*bucketing.Engine, error) {
 	data, err := io.ReadAll(rc)
 	if err != nil {
 		return nil, badInput("%s: %w", displayName(name), err)
+	}
+	return data, nil
+}
+
+// loadEngine reads the bucketing file name and returns an engine that
+// decides from it.
+func loadEngine(name string, stdin io.Reader) (*bucketing.Engine, error) {
+	data, err := readInput(name, stdin)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := bucketing.ParseConfig(data)
 	if err != nil {

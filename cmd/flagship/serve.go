@@ -147,20 +147,6 @@ func checkLoopback(addr string, allowRemote bool) error {
 	return fmt.Errorf("--addr %q is not a loopback address; add --allow-remote to listen on it", addr)
 }
 
-// readInput reads the whole file name ("-" is stdin).
-func readInput(name string, stdin io.Reader) ([]byte, error) {
-	rc, err := openInput(name, stdin)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, badInput("%s: %w", displayName(name), err)
-	}
-	return data, nil
-}
-
 // logRequests logs one line per request: method, path, status, duration,
 // and the message of an error answer.
 func logRequests(next http.Handler, logger *log.Logger) http.Handler {
