@@ -194,7 +194,8 @@ func (c *config) positive(what string, d time.Duration) time.Duration {
 // WithPollingInterval sets how often the bucketing file is polled in
 // [Bucketing] mode; each wait is jittered by ±10%. A negative interval
 // disables polling (the file is fetched once at start). Zero means
-// [DefaultPollingInterval].
+// [DefaultPollingInterval]; a positive interval below [MinPollingInterval]
+// is refused.
 func WithPollingInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d == 0 {
