@@ -67,17 +67,15 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 }
 
 // store installs s unless a Synchronize started later already installed
-// its own.
+// its own. The check reads v.storedSeq rather than the current state, which
+// is likely out of cache by now.
 func (v *Visitor) store(s *state) {
-	for {
-		old := v.flags.Load()
-		if old != nil && old.seq > s.seq {
-			return
-		}
-		if v.flags.CompareAndSwap(old, s) {
-			return
-		}
+	v.mu.Lock()
+	if s.seq > v.storedSeq {
+		v.storedSeq = s.seq
+		v.flags.Store(s)
 	}
+	v.mu.Unlock()
 }
 
 // trackFailed reports a hit the visitor owed and could not queue.

@@ -119,6 +119,7 @@ type Visitor struct {
 	contextVersion uint64
 	segmentSent    uint64 // contextVersion of the last SEGMENT hit; 0 = none
 	syncSeq        uint64 // Synchronize calls started
+	storedSeq      uint64 // the syncSeq of the state in flags
 	consent        bool
 	consentPending bool // a consent hit is owed
 	recent         []activation
