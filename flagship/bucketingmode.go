@@ -91,10 +91,13 @@ func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 // first download is sent on refused, for New to return it.
 func (c *Client) poll(ctx context.Context, refused chan<- error) {
 	delay := firstRetryDelay
-	for first := true; ; first = false {
+	for {
 		_, err := c.poller.Fetch(ctx)
-		if first && !c.Ready() && errors.Is(err, bucketing.ErrUnauthorized) {
-			refused <- err // New returns it, or has returned: keep trying
+		if !c.Ready() && errors.Is(err, bucketing.ErrUnauthorized) {
+			select {
+			case refused <- err: // New returns it, or has returned: keep trying
+			default:
+			}
 		}
 		if err == nil || c.Ready() {
 			break

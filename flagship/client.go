@@ -33,8 +33,8 @@ type Client struct {
 	tracker visitor.Tracker
 	sender  *directSender // nil when the tracker was given
 
-	// statusMu serializes status changes so that their events are
-	// emitted in the order the changes happen.
+	// statusMu makes each status change one step from a known previous
+	// status; events are emitted after it is released.
 	statusMu  sync.Mutex
 	status    atomic.Int32
 	readyOnce sync.Once
@@ -42,6 +42,7 @@ type Client struct {
 	done      chan struct{} // closed by Close
 
 	stop      context.CancelFunc // cancels the ctx background goroutines run under
+	stopped   chan struct{}      // closed when Close has released everything
 	wg        sync.WaitGroup
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -180,9 +181,10 @@ func (c *Client) setStatus(ctx context.Context, s Status) {
 		return // the common case: no write, no lock
 	}
 	c.statusMu.Lock()
-	defer c.statusMu.Unlock()
 	prev := Status(c.status.Swap(int32(s)))
+	c.statusMu.Unlock()
 	if prev != s {
+		// Outside the lock: handlers may call back into the client.
 		c.log.LogAttrs(ctx, slog.LevelDebug, "status changed", slog.String("status", s.String()), slog.String("previous", prev.String()))
 		c.emit(ctx, Event{Kind: EventStatusChanged, Status: s, Previous: prev})
 	}
@@ -234,33 +236,49 @@ func (c *Client) NewVisitor(id string, attrs visitor.Attributes, opts ...visitor
 func (c *Client) inPanic() bool { return c.Status() == StatusPanic }
 
 // Close stops the client, like http.Server.Shutdown: it stops polling,
-// makes later calls fail with ErrClosed, and waits for every goroutine the
-// client started. They stop promptly unless an EventHandler blocks; if ctx
-// ends first, Close returns a wrapped ctx.Err() and they finish on their
-// own. Calling Close again returns nil.
+// makes later calls fail with ErrClosed (at once, before it waits), and
+// waits for every goroutine the client started. They stop promptly unless
+// an EventHandler blocks; if ctx ends first, Close returns a wrapped
+// ctx.Err() and they finish on their own. Calling Close again waits the
+// same way. Do not call Close from an EventHandler: the handler may run on
+// a goroutine Close waits for.
 func (c *Client) Close(ctx context.Context) error {
-	var err error
 	c.closeOnce.Do(func() {
-		stopped := make(chan struct{})
+		c.closed.Store(true)
+		close(c.done)
+		c.stop()
+		c.stopped = make(chan struct{})
 		go func() {
-			defer close(stopped)
-			c.shutdown()
+			defer close(c.stopped)
+			c.release()
 		}()
-		select {
-		case <-stopped:
-			c.log.LogAttrs(ctx, slog.LevelDebug, "closed")
-		case <-ctx.Done():
-			err = fmt.Errorf("flagship: close: %w", ctx.Err())
-		}
 	})
-	return err
+	select {
+	case <-c.stopped:
+		c.log.LogAttrs(ctx, slog.LevelDebug, "closed")
+		return nil
+	default:
+	}
+	select {
+	case <-c.stopped:
+		c.log.LogAttrs(ctx, slog.LevelDebug, "closed")
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("flagship: close: %w", ctx.Err())
+	}
 }
 
-// shutdown stops background work and releases what the client created.
+// shutdown stops background work and releases what the client created;
+// New calls it when it fails.
 func (c *Client) shutdown() {
 	c.closed.Store(true)
 	close(c.done)
 	c.stop()
+	c.release()
+}
+
+// release waits for the goroutines and frees what the client created.
+func (c *Client) release() {
 	c.wg.Wait()
 	if c.sender != nil {
 		c.sender.close()
@@ -318,13 +336,19 @@ func (t clientTracker) Purge(ctx context.Context, envID string, visitorIDs ...st
 }
 
 // httpClientFor returns the HTTP client for one purpose: the caller's if
-// given, else a new one with timeout and no redirects.
+// given, else a new one with timeout, no redirects, and a transport of its
+// own, whose idle connections it may close without touching
+// http.DefaultTransport's.
 func httpClientFor(cfg *config, timeout time.Duration) *http.Client {
 	if cfg.httpClient != nil {
 		return cfg.httpClient
 	}
-	return &http.Client{
+	c := &http.Client{
 		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		c.Transport = t.Clone()
+	}
+	return c
 }

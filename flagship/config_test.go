@@ -20,6 +20,7 @@ import (
 
 	"github.com/seed27eed597/flagship-go/flagship"
 	"github.com/seed27eed597/flagship-go/flagshiptest"
+	"github.com/seed27eed597/flagship-go/visitor"
 )
 
 func TestNewInvalidConfig(t *testing.T) {
@@ -267,4 +268,60 @@ func TestModeAndStatusStrings(t *testing.T) {
 	assert.Equal(t, "PANIC", flagship.StatusPanic.String())
 	assert.Equal(t, "synchronize failed", flagship.EventSynchronizeFailed.String())
 	assert.True(t, errors.Is(flagship.ErrUnauthorized, flagship.ErrUnauthorized))
+}
+
+func TestCloseWithDoneContextStillCloses(t *testing.T) {
+	c, err := flagship.New(context.Background(), "env", "key", flagship.WithDecisionAPIURL("http://127.0.0.1:1/v2"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = c.Close(ctx) // may report ctx's error, but the client is closed now
+	_, err = c.NewVisitor("v", nil)
+	require.ErrorIs(t, err, flagship.ErrClosed)
+	require.NoError(t, c.Close(context.Background()), "a second Close waits for the release")
+}
+
+func TestLaterUnauthorizedFailsNew(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := flagship.New(ctx, "env", "", flagship.WithMode(flagship.Bucketing),
+		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()))
+	require.ErrorIs(t, err, flagship.ErrUnauthorized)
+	assert.Nil(t, c)
+}
+
+// TestHandlerMayCallBack synchronizes from the status event handler; a
+// handler called under the client's status lock would deadlock here.
+func TestHandlerMayCallBack(t *testing.T) {
+	srv := abServer(t)
+	srv.SetPanic(true)
+	var v atomic.Pointer[visitor.Visitor]
+	h := flagship.EventFunc(func(ctx context.Context, e flagship.Event) {
+		if e.Kind == flagship.EventStatusChanged && e.Status == flagship.StatusPanic {
+			srv.SetPanic(false)
+			_ = v.Load().Synchronize(ctx) // moves the status back to READY
+		}
+	})
+	c := newClient(t, srv, flagship.WithEventHandler(h))
+	vis, err := c.NewVisitor("v1", nil)
+	require.NoError(t, err)
+	v.Store(vis)
+	done := make(chan error, 1)
+	go func() { done <- vis.Synchronize(context.Background()) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: the handler's Synchronize never returned")
+	}
+	assert.Equal(t, flagship.StatusReady, c.Status())
 }

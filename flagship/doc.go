@@ -32,6 +32,8 @@
 // network, polls it ([WithPollingInterval], with jitter, conditional
 // requests), and decides locally with Flagship's own algorithm: no I/O on
 // the request path. A broken download never replaces the file in use.
+// Without a cached file, New waits for the first download while its ctx is
+// live, so give it a ctx with a deadline.
 //
 // # Status
 //

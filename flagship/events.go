@@ -72,6 +72,9 @@ type Event struct {
 // Its methods are called synchronously from the SDK's goroutines and from
 // callers' goroutines, possibly concurrently: they must be safe for
 // concurrent use and return quickly. Panics in them are not recovered.
+// They may read the client (Status) but must not call Close, which waits
+// for the goroutine running them. Status events of concurrent changes may
+// arrive out of order; Client.Status is authoritative.
 // Embed [NopEventHandler] to implement only some methods.
 type EventHandler interface {
 	// OnLog receives every record the SDK logs, at the levels its logger

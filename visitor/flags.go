@@ -325,60 +325,79 @@ type Reader struct {
 	ctx context.Context
 }
 
-// activate activates the variation that serves key, if any. Without
-// consent or in panic mode it does nothing, silently: those are states,
-// not failures.
-func (r Reader) activate(key string) {
-	_, a, ok := r.v.lookup(key)
-	if !ok {
-		return
+// read finds key once, activates the variation serving it, and returns
+// the value served (nil unless found), so that the value read and the
+// variation activated always match. Without consent or in panic mode it
+// activates nothing, silently: those are states, not failures.
+func (r Reader) read(key string) any {
+	val, a, reason := r.v.find(key)
+	if a == nil {
+		return nil
 	}
 	err := r.v.activateAssignment(r.ctx, key, a)
 	if err != nil && !errors.Is(err, ErrNoConsent) && !errors.Is(err, ErrPanicMode) && r.v.cfg.OnActivateError != nil {
 		r.v.cfg.OnActivateError(r.ctx, r.v.ID(), key, err)
 	}
+	if reason != ReasonFound {
+		return nil
+	}
+	return val
 }
 
 // String is Visitor.String, activating the flag.
 func (r Reader) String(key, def string) string {
-	r.activate(key)
-	return r.v.String(key, def)
+	if s, ok := r.read(key).(string); ok {
+		return s
+	}
+	return def
 }
 
 // Bool is Visitor.Bool, activating the flag.
 func (r Reader) Bool(key string, def bool) bool {
-	r.activate(key)
-	return r.v.Bool(key, def)
+	if b, ok := r.read(key).(bool); ok {
+		return b
+	}
+	return def
 }
 
 // Float64 is Visitor.Float64, activating the flag.
 func (r Reader) Float64(key string, def float64) float64 {
-	r.activate(key)
-	return r.v.Float64(key, def)
+	if f, ok := r.read(key).(float64); ok {
+		return f
+	}
+	return def
 }
 
 // Int is Visitor.Int, activating the flag.
 func (r Reader) Int(key string, def int) int {
-	r.activate(key)
-	return r.v.Int(key, def)
+	if i, ok := toInt(r.read(key)); ok {
+		return i
+	}
+	return def
 }
 
 // Object is Visitor.Object, activating the flag.
 func (r Reader) Object(key string, def map[string]any) map[string]any {
-	r.activate(key)
-	return r.v.Object(key, def)
+	if m, ok := r.read(key).(map[string]any); ok {
+		return deepCopy(m).(map[string]any)
+	}
+	return def
 }
 
 // Array is Visitor.Array, activating the flag.
 func (r Reader) Array(key string, def []any) []any {
-	r.activate(key)
-	return r.v.Array(key, def)
+	if a, ok := r.read(key).([]any); ok {
+		return deepCopy(a).([]any)
+	}
+	return def
 }
 
 // Value is Visitor.Value, activating the flag.
 func (r Reader) Value(key string, def any) any {
-	r.activate(key)
-	return r.v.Value(key, def)
+	if x := r.read(key); x != nil {
+		return deepCopy(x)
+	}
+	return def
 }
 
 // deepCopy copies a decoded JSON value, so that callers cannot modify the
