@@ -103,20 +103,25 @@ func setupBench(b *testing.B, campaigns int) *benchSetup {
 	return s
 }
 
-func BenchmarkDecide(b *testing.B) {
+// benchEngineDecide times our engine's Decide over the setup's visitors.
+func benchEngineDecide(b *testing.B, s *benchSetup) {
 	ctx := context.Background()
+	e := bucketing.NewEngine(bucketing.Options{})
+	e.Update(s.cfg)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Decide(ctx, s.reqs[i&(benchVisitors-1)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecide(b *testing.B) {
 	for _, n := range []int{10, 100} {
 		b.Run(fmt.Sprintf("campaigns=%d/impl=ours", n), func(b *testing.B) {
 			s := setupBench(b, n)
-			e := bucketing.NewEngine(bucketing.Options{})
-			e.Update(s.cfg)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := e.Decide(ctx, s.reqs[i&(benchVisitors-1)]); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchEngineDecide(b, s)
 			b.ReportMetric(s.campaignsPerDecision, "campaigns/op")
 			b.ReportMetric(s.rulesPerDecision, "rules/op")
 		})

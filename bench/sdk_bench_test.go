@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/flagship"
 	"github.com/seed27eed597/flagship-go/hits"
 	"github.com/seed27eed597/flagship-go/visitor"
@@ -68,16 +67,7 @@ func BenchmarkSynchronize(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range []int{10, 100} {
 		b.Run(fmt.Sprintf("campaigns=%d/impl=decide", n), func(b *testing.B) {
-			s := setupBench(b, n)
-			e := bucketing.NewEngine(bucketing.Options{})
-			e.Update(s.cfg)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := e.Decide(ctx, s.reqs[i&(benchVisitors-1)]); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchEngineDecide(b, setupBench(b, n))
 		})
 		b.Run(fmt.Sprintf("campaigns=%d/impl=synchronize", n), func(b *testing.B) {
 			s := setupBench(b, n)
