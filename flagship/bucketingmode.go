@@ -32,10 +32,7 @@ const (
 // goroutine, and waits for the first data while ctx is live.
 func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 	cfg := &c.cfg
-	dir, err := cfg.resolveCacheDir(c.envID)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
-	}
+	dir := cfg.resolveCacheDir(c.envID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("%w: cache directory: %w", ErrInvalidConfig, err)
 	}

@@ -244,9 +244,7 @@ func (c *Client) inPanic() bool { return c.Status() == StatusPanic }
 // a goroutine Close waits for.
 func (c *Client) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() {
-		c.closed.Store(true)
-		close(c.done)
-		c.stop()
+		c.stopIntake()
 		c.stopped = make(chan struct{})
 		go func() {
 			defer close(c.stopped)
@@ -271,10 +269,16 @@ func (c *Client) Close(ctx context.Context) error {
 // shutdown stops background work and releases what the client created;
 // New calls it when it fails.
 func (c *Client) shutdown() {
+	c.stopIntake()
+	c.release()
+}
+
+// stopIntake makes later calls fail with ErrClosed, wakes WaitReady and
+// cancels the background goroutines; it does not wait for them.
+func (c *Client) stopIntake() {
 	c.closed.Store(true)
 	close(c.done)
 	c.stop()
-	c.release()
 }
 
 // release waits for the goroutines and frees what the client created.

@@ -154,8 +154,9 @@ func (c *config) checkURL(what, u string) string {
 // WithHTTPClient sets the HTTP client for every call the SDK makes. It
 // stays the caller's: the SDK never closes its idle connections, and uses a
 // shallow copy that refuses redirects to another scheme or host, so that
-// the API key header never reaches another origin. Default: a client per
-// purpose with the timeouts below and no redirects.
+// the API key header never reaches another origin. Default: clients made
+// by the SDK with the timeouts below, which never follow a redirect to
+// another origin.
 func WithHTTPClient(h *http.Client) Option {
 	return optionFunc(func(c *config) {
 		if h == nil {
@@ -266,16 +267,16 @@ func WithClock(now func() time.Time) Option {
 }
 
 // resolveCacheDir returns the cache directory, the default one if none was
-// given.
-func (c *config) resolveCacheDir(envID string) (string, error) {
+// given (under os.TempDir() when the user has no cache directory).
+func (c *config) resolveCacheDir(envID string) string {
 	if c.cacheDir != "" {
-		return c.cacheDir, nil
+		return c.cacheDir
 	}
 	base, err := os.UserCacheDir()
 	if err != nil {
 		base = os.TempDir()
 	}
-	return filepath.Join(base, "flagship", envID), nil
+	return filepath.Join(base, "flagship", envID)
 }
 
 // guardRedirects returns a shallow copy of h whose redirects stay on the
