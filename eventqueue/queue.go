@@ -74,7 +74,7 @@ type sinkState struct {
 	cfg    SinkConfig
 	bucket []byte
 	index  int
-	kinds  uint8 // bit k set: takes hits.Kind k; 0 for a leftover backlog
+	kinds  uint8         // bit k set: takes hits.Kind k; 0 for a leftover backlog
 	notify chan struct{} // size 1: the backlog grew
 	urgent atomic.Int32  // > 0 while a Flush waits: send partial batches now
 
