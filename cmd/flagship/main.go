@@ -1,6 +1,7 @@
 // Command flagship decides Flagship campaigns locally from a bucketing
-// file, for one visitor or a whole file of visitors, and explains why a
-// visitor gets or misses each campaign.
+// file, for one visitor or a whole file of visitors, explains why a
+// visitor gets or misses each campaign, and inspects and repairs the
+// SDK's event queue files.
 //
 // Run "flagship help" for the list of commands.
 package main
@@ -18,7 +19,8 @@ import (
 const usage = `Usage: flagship <command> [flags]
 
 flagship evaluates a Flagship bucketing file locally, exactly as the
-SDK's bucketing mode does, without calling the Decision API.
+SDK's bucketing mode does, without calling the Decision API, and inspects
+the SDK's event queue files.
 
 Commands:
   decide    decide the campaigns of visitors: every line of a JSON Lines
@@ -27,12 +29,15 @@ Commands:
             assigned a variation
   serve     run a local Flagship server (Decision API, activation,
             bucketing file, hits) for tests, deciding from a bucketing file
+  queue     inspect and repair an SDK's event queue file: stats, peek,
+            dead letters, replay, compact
   help      print this help, or a command's help: flagship help decide
 
 Run "flagship <command> -h" for the flags of a command.
 
 Exit status: 0 on success, 2 on bad usage or bad input (the message names
-the file and line), 1 on an unexpected internal error.
+the file and line), 1 on any other error (a queue file locked by a running
+SDK, an unexpected internal error).
 `
 
 // A command runs one subcommand with its arguments (after the command
@@ -49,6 +54,8 @@ func lookup(name string) command {
 		return runExplain
 	case "serve":
 		return runServe
+	case "queue":
+		return runQueue
 	}
 	return nil
 }
