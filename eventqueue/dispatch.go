@@ -1,6 +1,7 @@
 package eventqueue
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -64,14 +65,11 @@ func (q *Queue) Run(ctx context.Context) error {
 
 // Flush asks every sink to send its backlog now, without waiting for full
 // batches, and waits until the backlogs are empty. It returns ctx's error
-// if ctx ends first (a sink down keeps its backlog), and an error at once
-// if Run is not running.
+// if ctx ends first (a sink down keeps its backlog). Delivery is Run's
+// work: without Run, Flush returns nil only if the backlogs are empty.
 func (q *Queue) Flush(ctx context.Context) error {
 	if q.closed.Load() {
 		return ErrClosed
-	}
-	if q.running.Load() == 0 {
-		return errors.New("eventqueue: Flush needs Run")
 	}
 	for _, s := range q.sinks {
 		s.urgent.Add(1)
@@ -118,9 +116,9 @@ func (q *Queue) dispatch(ctx context.Context, s *sinkState) {
 	timerOn := false
 	due := true // a backlog found at start goes out at once
 	for ctx.Err() == nil {
-		n := s.committed.Load()
+		n := s.committed.Load() - s.deleting.Load()
 		switch {
-		case n == 0:
+		case n <= 0:
 			due = false
 			select {
 			case <-s.notify:
@@ -144,16 +142,22 @@ func (q *Queue) dispatch(ctx context.Context, s *sinkState) {
 			timer.Stop()
 			timerOn = false
 		}
-		err := q.deliver(ctx, s)
+		read, err := q.deliver(ctx, s)
 		if err == nil {
 			bo.Reset()
 			due = false
+			if read == 0 { // n counted records the writer is deleting: wait for it
+				select {
+				case <-s.notify:
+				case <-ctx.Done():
+				}
+			}
 			continue
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		delay := bo.NextBackOff()
+		delay := min(bo.NextBackOff(), s.cfg.RetryMax) // jitter must not exceed RetryMax
 		if d, ok := RetryAfterOf(err); ok {
 			delay = max(delay, min(d, s.cfg.MaxRetryAfter))
 		}
@@ -202,46 +206,56 @@ type item struct {
 
 // badRecord is a stored record that goes to the dead letters.
 type badRecord struct {
-	key    [8]byte
+	key    []byte // as stored: a corrupt one need not have 8 bytes
 	raw    []byte
 	reason string
 }
 
-// deliver reads one batch from s's backlog and sends it. It returns a
-// *sendError for a retryable failure.
-func (q *Queue) deliver(ctx context.Context, s *sinkState) error {
+// deliver reads one batch from s's backlog and sends it, and returns how
+// many records it read. It returns a *sendError for a retryable failure.
+func (q *Queue) deliver(ctx context.Context, s *sinkState) (int, error) {
 	recs, items, bad, err := q.read(s)
 	if err != nil {
-		return &sendError{err: err}
+		return 0, &sendError{err: err}
 	}
 	if len(bad) > 0 {
 		if err := q.deadLetter(ctx, s, bad); err != nil {
-			return &sendError{err: err}
+			return len(bad), &sendError{err: err}
 		}
 	}
 	if len(recs) == 0 {
-		return nil
+		return len(bad), nil
 	}
-	return q.send(ctx, s, recs, items)
+	return len(recs) + len(bad), q.send(ctx, s, recs, items)
 }
 
-// read copies the first BatchSize records of s's backlog; corrupt and
-// expired ones come back in bad.
+// read copies the first BatchSize records of s's backlog that are not
+// delivered yet; corrupt and expired ones come back in bad.
 func (q *Queue) read(s *sinkState) (recs []Record, items []item, bad []badRecord, err error) {
 	now := q.opts.Now()
+	if s.rewind.Swap(false) {
+		s.from = 0
+	}
+	if n := min(s.committed.Load()-s.deleting.Load(), int64(s.cfg.BatchSize)); n > 0 {
+		recs, items = make([]Record, 0, n), make([]item, 0, n)
+	}
 	err = q.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(s.bucket).Cursor()
-		for k, v := c.First(); k != nil && len(recs)+len(bad) < s.cfg.BatchSize; k, v = c.Next() {
+		k, v := c.First()
+		if s.from > 0 {
+			k, v = c.Seek(binary.BigEndian.AppendUint64(nil, s.from))
+		}
+		for ; k != nil && len(recs)+len(bad) < s.cfg.BatchSize; k, v = c.Next() {
 			var key [8]byte
 			copy(key[:], k)
 			r, attempts, err := decodeEnvelope(v)
 			switch {
 			case len(k) != 8:
-				bad = append(bad, badRecord{key: key, raw: append([]byte(nil), v...), reason: fmt.Sprintf("corrupt: key of %d bytes", len(k))})
+				bad = append(bad, badRecord{key: bytes.Clone(k), raw: append([]byte(nil), v...), reason: fmt.Sprintf("corrupt: key of %d bytes", len(k))})
 			case err != nil:
-				bad = append(bad, badRecord{key: key, raw: append([]byte(nil), v...), reason: err.Error()})
+				bad = append(bad, badRecord{key: bytes.Clone(k), raw: append([]byte(nil), v...), reason: err.Error()})
 			case s.cfg.MaxAge > 0 && now.Sub(r.Created) > s.cfg.MaxAge:
-				bad = append(bad, badRecord{key: key, raw: append([]byte(nil), v...), reason: ReasonExpired})
+				bad = append(bad, badRecord{key: bytes.Clone(k), raw: append([]byte(nil), v...), reason: ReasonExpired})
 			default:
 				recs = append(recs, Record{Record: r, Seq: binary.BigEndian.Uint64(key[:]), Attempts: attempts})
 				items = append(items, item{key: key, size: len(v)})
@@ -266,19 +280,18 @@ func (q *Queue) send(ctx context.Context, s *sinkState, recs []Record, items []i
 	cancel()
 	switch {
 	case err == nil:
-		if err := q.remove(s, items); err != nil {
-			return &sendError{n: len(recs), err: err}
-		}
+		// Counters first: Flush returns once the backlog shrinks.
 		s.sent.Add(uint64(len(recs)))
 		s.batches.Add(1)
 		s.lastLatency.Store(int64(latency))
 		q.emit(ctx, Event{Kind: EventBatchSent, Sink: s.cfg.Name, N: len(recs), Latency: latency})
+		q.forget(s, items)
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case IsPermanent(err):
 		if len(recs) == 1 {
-			return q.deadLetter(ctx, s, []badRecord{{key: items[0].key, reason: err.Error()}})
+			return q.deadLetter(ctx, s, []badRecord{{key: items[0].key[:], reason: err.Error()}})
 		}
 		mid := len(recs) / 2
 		if err := q.send(ctx, s, recs[:mid], items[:mid]); err != nil {
@@ -293,24 +306,74 @@ func (q *Queue) send(ctx context.Context, s *sinkState, recs []Record, items []i
 	return &sendError{n: len(recs), err: err}
 }
 
-// remove deletes delivered records.
-func (q *Queue) remove(s *sinkState, items []item) error {
-	var size int64
-	err := q.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(s.bucket)
-		for i := range items {
-			if err := b.Delete(items[i].key[:]); err != nil {
-				return err
-			}
-			size += int64(items[i].size)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("eventqueue: delete delivered records: %w", err)
+// forget hands delivered records to the writer, which deletes them in its
+// next commit: the deletes of the batches delivered meanwhile and the new
+// records share its transaction and fsync, while the dispatcher reads and
+// sends the records after them. A crash before that commit sends them
+// again (delivery is at least once).
+func (q *Queue) forget(s *sinkState, items []item) {
+	s.from = binary.BigEndian.Uint64(items[len(items)-1].key[:]) + 1
+	s.deleting.Add(int64(len(items)))
+	q.mu.Lock()
+	q.group.deletes = append(q.group.deletes, delivered{s: s, items: items})
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
 	}
-	q.shrunk(s, int64(len(items)), size)
-	return nil
+}
+
+// removal is the records a commit deleted from a backlog.
+type removal struct{ n, size int64 }
+
+// remove deletes delivered records in the writer's transaction and
+// returns, by sink index, what it deleted.
+func (q *Queue) remove(tx *bolt.Tx, deletes []delivered) ([]removal, error) {
+	if len(deletes) == 0 {
+		return nil, nil
+	}
+	removed := make([]removal, len(q.sinks))
+	for _, d := range deletes {
+		c := tx.Bucket(d.s.bucket).Cursor()
+		r := &removed[d.s.index]
+		for i := range d.items {
+			if k, v := c.Seek(d.items[i].key[:]); !bytes.Equal(k, d.items[i].key[:]) || v == nil {
+				continue // purged while it was being sent (already counted), or not a record
+			}
+			if err := c.Delete(); err != nil {
+				return nil, fmt.Errorf("eventqueue: delete delivered records: %w", err)
+			}
+			r.n++
+			r.size += int64(d.items[i].size)
+		}
+	}
+	return removed, nil
+}
+
+// removed accounts for the outcome of the writer's commit of deletes: the
+// backlogs shrink, or, if the commit failed, the dispatchers read from
+// the start again and send the records once more.
+func (q *Queue) removed(deletes []delivered, removed []removal, err error) {
+	if len(deletes) == 0 {
+		return
+	}
+	if err == nil {
+		for _, s := range q.sinks {
+			if r := removed[s.index]; r.n > 0 {
+				q.shrunk(s, r.n, r.size)
+			}
+		}
+	}
+	for _, d := range deletes {
+		d.s.deleting.Add(-int64(len(d.items)))
+		if err != nil {
+			d.s.rewind.Store(true)
+		}
+		select {
+		case d.s.notify <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // shrunk records that n records of size bytes left s's backlog.
@@ -355,17 +418,27 @@ func (q *Queue) deadLetter(ctx context.Context, s *sinkState, bad []badRecord) e
 	var n, size, count int64
 	var dropped int
 	byReason := map[string]int{}
+	q.deadMu.Lock() // deadCount must match the file: no other dead-letter transaction in between
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		n, size, dropped = 0, 0, 0
 		clear(byReason)
 		b, dead := tx.Bucket(s.bucket), tx.Bucket(deadBucket)
 		count = q.deadCount.Load()
 		for _, r := range bad {
-			v := b.Get(r.key[:])
+			v := b.Get(r.key)
 			if v == nil {
-				continue // purged meanwhile
+				if b.Bucket(r.key) == nil {
+					continue // purged meanwhile
+				}
+				if err := b.DeleteBucket(r.key); err != nil { // a bucket where a record belongs
+					return err
+				}
 			}
-			val, err := json.Marshal(deadLetterValue{Sink: s.cfg.Name, Reason: r.reason, At: now, Seq: binary.BigEndian.Uint64(r.key[:]), Record: v})
+			var sinkSeq uint64
+			if len(r.key) == 8 {
+				sinkSeq = binary.BigEndian.Uint64(r.key)
+			}
+			val, err := json.Marshal(deadLetterValue{Sink: s.cfg.Name, Reason: r.reason, At: now, Seq: sinkSeq, Record: v})
 			if err != nil {
 				return err
 			}
@@ -376,7 +449,7 @@ func (q *Queue) deadLetter(ctx context.Context, s *sinkState, bad []badRecord) e
 			if err := dead.Put(binary.BigEndian.AppendUint64(nil, seq), val); err != nil {
 				return err
 			}
-			if err := b.Delete(r.key[:]); err != nil {
+			if err := b.Delete(r.key); err != nil {
 				return err
 			}
 			n++
@@ -398,13 +471,13 @@ func (q *Queue) deadLetter(ctx context.Context, s *sinkState, bad []badRecord) e
 	if err == nil {
 		q.deadCount.Store(count)
 	}
+	q.deadMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("eventqueue: dead-letter records: %w", err)
 	}
 	if n == 0 {
 		return nil
 	}
-	q.shrunk(s, n, size)
 	s.dead.Add(uint64(n))
 	s.expired.Add(uint64(byReason[ReasonExpired]))
 	for reason, k := range byReason {
@@ -414,5 +487,6 @@ func (q *Queue) deadLetter(ctx context.Context, s *sinkState, bad []badRecord) e
 	if dropped > 0 {
 		q.log.LogAttrs(ctx, slog.LevelWarn, "oldest dead letters deleted (MaxDeadLetters)", slog.Int("records", dropped))
 	}
+	q.shrunk(s, n, size) // last: Flush returns once the backlog shrinks
 	return nil
 }

@@ -21,6 +21,10 @@ var (
 	// ErrCorrupt reports a stored record that cannot be decoded; the
 	// queue moves such records to the dead letters.
 	ErrCorrupt = errors.New("eventqueue: corrupt record")
+	// ErrNotQueueFile is returned by Open for a file that is not a queue
+	// file of a format this version reads (another bbolt file, or a
+	// newer format). The file is left untouched.
+	ErrNotQueueFile = errors.New("eventqueue: not a queue file")
 	// ErrUnknownSink is returned for a sink name the file does not hold.
 	ErrUnknownSink = errors.New("eventqueue: unknown sink")
 )

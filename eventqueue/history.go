@@ -46,6 +46,17 @@ func (h *History) Load(ctx context.Context, key string) (map[string]bucketing.As
 	if h.q.closed.Load() {
 		return nil, ErrClosed
 	}
+	// Copy the saves not yet committed before reading the file: a commit
+	// that ends in between is then in the file. (Read after the file, they
+	// could be gone from both; read without copying, they race with Save.)
+	var pending map[string]bucketing.Assignment
+	h.mu.Lock()
+	if inflight, dirty := h.inflight[key], h.dirty[key]; inflight != nil || dirty != nil {
+		pending = make(map[string]bucketing.Assignment, len(inflight)+len(dirty))
+		maps.Copy(pending, inflight)
+		maps.Copy(pending, dirty)
+	}
+	h.mu.Unlock()
 	var out map[string]bucketing.Assignment
 	err := h.q.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(historyBucket).Get([]byte(key))
@@ -62,16 +73,10 @@ func (h *History) Load(ctx context.Context, key string) (map[string]bucketing.As
 	if err != nil {
 		return nil, fmt.Errorf("eventqueue: load history: %w", err)
 	}
-	h.mu.Lock()
-	inflight, dirty := h.inflight[key], h.dirty[key]
-	h.mu.Unlock()
-	if inflight != nil || dirty != nil {
-		if out == nil {
-			out = make(map[string]bucketing.Assignment, len(inflight)+len(dirty))
-		}
-		maps.Copy(out, inflight)
-		maps.Copy(out, dirty)
+	if out == nil {
+		return pending, nil
 	}
+	maps.Copy(out, pending)
 	return out, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/seed27eed597/flagship-go/hits"
@@ -90,8 +91,9 @@ type Entry struct {
 	Err      error       // why the record cannot be decoded (it will be dead-lettered)
 }
 
-// Peek returns up to n records at the head of sink's backlog (every
-// backlog when sink is ""), without removing them.
+// Peek returns up to n records at the head of sink's backlog, without
+// removing them. With sink "", it returns up to n records in all, taken
+// from the backlogs in the order of Stats().Sinks.
 func (q *Queue) Peek(sink string, n int) ([]Entry, error) {
 	if q.closed.Load() {
 		return nil, ErrClosed
@@ -114,7 +116,7 @@ func (q *Queue) Peek(sink string, n int) ([]Entry, error) {
 				out = append(out, e)
 			}
 		}
-		if !found {
+		if !found && sink != "" {
 			return fmt.Errorf("%w: %q", ErrUnknownSink, sink)
 		}
 		return nil
@@ -124,13 +126,17 @@ func (q *Queue) Peek(sink string, n int) ([]Entry, error) {
 
 // DeadLetter is a record the queue gave up on.
 type DeadLetter struct {
-	Seq    uint64 // position in the dead letters
-	Sink   string
-	Reason string
-	At     time.Time
-	Record hits.Record // zero if Err != nil
-	Err    error       // why the stored record cannot be decoded
-	Raw    []byte      // the stored record
+	Seq  uint64 // position in the dead letters
+	Sink string
+	// SinkSeq and Attempts are the record's position in its sink's
+	// backlog and its failed attempts when it was moved.
+	SinkSeq  uint64
+	Attempts uint32
+	Reason   string
+	At       time.Time
+	Record   hits.Record // zero if Err != nil
+	Err      error       // why the stored record cannot be decoded
+	Raw      []byte      // the stored record
 }
 
 // DeadLetters returns up to n dead letters, oldest first.
@@ -151,8 +157,8 @@ func (q *Queue) DeadLetters(n int) ([]DeadLetter, error) {
 				d.Err = fmt.Errorf("%w: dead letter: %w", ErrCorrupt, err)
 				d.Raw = append([]byte(nil), v...)
 			} else {
-				d.Sink, d.Reason, d.At, d.Raw = dv.Sink, dv.Reason, dv.At, dv.Record
-				d.Record, _, d.Err = decodeEnvelope(dv.Record)
+				d.Sink, d.Reason, d.At, d.Raw, d.SinkSeq = dv.Sink, dv.Reason, dv.At, dv.Record, dv.Seq
+				d.Record, d.Attempts, d.Err = decodeEnvelope(dv.Record)
 			}
 			out = append(out, d)
 		}
@@ -169,6 +175,8 @@ func (q *Queue) Replay(ctx context.Context) (int, error) {
 	if q.closed.Load() {
 		return 0, ErrClosed
 	}
+	q.deadMu.Lock() // until deadCount is updated
+	defer q.deadMu.Unlock()
 	moved := map[*sinkState][2]int64{}
 	var created []string
 	err := q.db.Update(func(tx *bolt.Tx) error {
@@ -305,11 +313,10 @@ func Compact(path string, lockTimeout time.Duration) (before, after int64, err e
 	if err != nil {
 		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
 	}
-	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: true})
+	// The exclusive lock keeps SDKs and other compactions out until the
+	// new file is in place (Open checks it opened the file at path).
+	src, err := openDB(path, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
-		if isTimeout(err) {
-			return 0, 0, fmt.Errorf("%w: %s", ErrQueueLocked, path)
-		}
 		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
 	}
 	defer src.Close()
@@ -335,6 +342,10 @@ func Compact(path string, lockTimeout time.Duration) (before, after int64, err e
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
 		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync() // make the rename durable
+		_ = d.Close()
 	}
 	return fi.Size(), nfi.Size(), nil
 }

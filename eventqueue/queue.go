@@ -66,7 +66,10 @@ type Queue struct {
 
 	enqueued     atomic.Uint64
 	rejectedFull atomic.Uint64
-	deadCount    atomic.Int64
+	// deadMu serializes the transactions that change the dead letters,
+	// each with its update of deadCount.
+	deadMu    sync.Mutex
+	deadCount atomic.Int64
 }
 
 // sinkState is a sink's backlog and counters.
@@ -82,6 +85,12 @@ type sinkState struct {
 	committed atomic.Int64
 	bytes     atomic.Int64 // stored bytes
 
+	// Delivered records are deleted by the writer's next commit; until
+	// then they stay in committed and reads start after them.
+	deleting atomic.Int64 // delivered records not yet deleted
+	from     uint64       // owned by the dispatcher: the next sequence number to read
+	rewind   atomic.Bool  // a delete failed: read from the start again
+
 	sent, retried, dead, expired, batches atomic.Uint64
 	lastLatency                           atomic.Int64
 }
@@ -92,8 +101,15 @@ func (s *sinkState) takes(k hits.Kind) bool { return k < 8 && s.kinds&(1<<k) != 
 type commitGroup struct {
 	data    [][]byte
 	targets []uint64 // bit i: sink i
+	deletes []delivered
 	done    chan struct{}
 	err     error
+}
+
+// delivered is records of a sink that its Sink confirmed.
+type delivered struct {
+	s     *sinkState
+	items []item
 }
 
 // Open opens (creating it and its directory if needed, with mode 0600)
@@ -113,12 +129,9 @@ func Open(path string, opts Options) (*Queue, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("eventqueue: open %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, FreelistType: bolt.FreelistMapType})
+	db, err := openDB(path, &bolt.Options{Timeout: opts.LockTimeout, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		if isTimeout(err) {
-			return nil, fmt.Errorf("%w: %s (waited %v)", ErrQueueLocked, path, opts.LockTimeout)
-		}
-		return nil, fmt.Errorf("eventqueue: open %s: %w", path, err)
+		return nil, err
 	}
 	q := &Queue{
 		db:         db,
@@ -143,6 +156,9 @@ func Open(path string, opts Options) (*Queue, error) {
 // load creates the buckets and counts what the file holds.
 func (q *Queue) load() error {
 	err := q.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(metaBucket) == nil && tx.ForEach(func([]byte, *bolt.Bucket) error { return errStop }) != nil {
+			return fmt.Errorf("%w: a bbolt file without the queue's meta bucket", ErrNotQueueFile)
+		}
 		meta, err := tx.CreateBucketIfNotExists(metaBucket)
 		if err != nil {
 			return err
@@ -152,7 +168,7 @@ func (q *Queue) load() error {
 				return err
 			}
 		} else if string(v) != fileVersion {
-			return fmt.Errorf("eventqueue: file format %q, this version reads %q", v, fileVersion)
+			return fmt.Errorf("%w: file format %q, this version reads %q", ErrNotQueueFile, v, fileVersion)
 		}
 		for _, name := range [][]byte{deadBucket, historyBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -334,6 +350,7 @@ func (q *Queue) writer() {
 		select {
 		case <-q.wake:
 		case <-q.quit:
+			q.runWG.Wait() // the dispatchers' last deletes join the last commit
 			q.commitPending()
 			return
 		}
@@ -348,18 +365,19 @@ func (q *Queue) writer() {
 	}
 }
 
-// commitPending commits the pending group and the pending history writes
-// in one transaction.
+// commitPending commits the pending group (new records and the deletes of
+// delivered ones) and the pending history writes in one transaction.
 func (q *Queue) commitPending() {
 	q.mu.Lock()
 	g := q.group
 	q.group = &commitGroup{done: make(chan struct{})}
 	q.mu.Unlock()
 	hist := q.hist.takeDirty()
-	if len(g.data) == 0 && len(hist) == 0 {
+	if len(g.data) == 0 && len(g.deletes) == 0 && len(hist) == 0 {
 		close(g.done)
 		return
 	}
+	var removed []removal
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		if len(g.data) > 0 {
 			buckets := make([]*bolt.Bucket, len(q.sinks))
@@ -383,9 +401,14 @@ func (q *Queue) commitPending() {
 				}
 			}
 		}
+		var err error
+		if removed, err = q.remove(tx, g.deletes); err != nil {
+			return err
+		}
 		return q.hist.write(tx, hist)
 	})
 	q.hist.committed(err)
+	q.removed(g.deletes, removed, err)
 	if err != nil {
 		err = fmt.Errorf("eventqueue: commit: %w", err)
 		q.log.Error("commit failed", slog.Int("records", len(g.data)), slog.Any("err", err))
@@ -447,3 +470,30 @@ func (q *Queue) emit(ctx context.Context, e Event) {
 }
 
 func isTimeout(err error) bool { return errors.Is(err, berrors.ErrTimeout) }
+
+// openDB opens the bbolt file at path. [Compact] replaces the file while
+// holding its lock: a process that waited for that lock holds it on a
+// file no longer at path, so openDB checks that path still names the file
+// it opened, and opens again if not.
+func openDB(path string, o *bolt.Options) (*bolt.DB, error) {
+	for try := 0; ; try++ {
+		before, statErr := os.Stat(path)
+		db, err := bolt.Open(path, 0o600, o)
+		if err != nil {
+			if isTimeout(err) {
+				return nil, fmt.Errorf("%w: %s (waited %v)", ErrQueueLocked, path, o.Timeout)
+			}
+			if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) || errors.Is(err, berrors.ErrChecksum) {
+				return nil, fmt.Errorf("%w: %s: %w", ErrNotQueueFile, path, err)
+			}
+			return nil, fmt.Errorf("eventqueue: open %s: %w", path, err)
+		}
+		after, err := os.Stat(path)
+		if err == nil && (statErr != nil || os.SameFile(before, after)) || try == 3 {
+			return db, nil
+		}
+		_ = db.Close()
+	}
+}
+
+var errStop = errors.New("stop")

@@ -12,6 +12,8 @@ import (
 
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/eventqueue"
+	"github.com/seed27eed597/flagship-go/eventqueue/httpsink"
 	"github.com/seed27eed597/flagship-go/hits"
 	"github.com/seed27eed597/flagship-go/visitor"
 )
@@ -31,7 +33,10 @@ type Client struct {
 	engine  *bucketing.Engine
 	poller  *bucketing.Poller
 	tracker visitor.Tracker
-	sender  *directSender // nil when the tracker was given
+
+	queue        *eventqueue.Queue // nil when neither delivery nor history needs it
+	httpSink     *httpsink.Sink    // nil when the tracker was given
+	stopDelivery context.CancelFunc
 
 	// statusMu makes each status change one step from a known previous
 	// status; events are emitted after it is released.
@@ -91,7 +96,12 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 			c.shutdown()
 		}
 	}()
-	switch cfg.mode {
+	if cfg.tracker == nil || len(cfg.sinks) > 0 || cfg.mode == Bucketing && cfg.history == nil {
+		if err := c.openQueue(envID, apiKey); err != nil {
+			return nil, err
+		}
+	}
+	switch c.cfg.mode {
 	case DecisionAPI:
 		api, err := decision.NewAPIClient(envID, apiKey, decision.APIOptions{
 			BaseURL:         cfg.decisionAPIURL,
@@ -111,10 +121,8 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 	}
 	if cfg.tracker != nil {
 		c.tracker = cfg.tracker
-	} else {
-		c.sender = newDirectSender(envID, apiKey, &cfg)
-		c.tracker = c.sender
 	}
+	c.startDelivery()
 	ok = true
 	return c, nil
 }
@@ -235,22 +243,34 @@ func (c *Client) NewVisitor(id string, attrs visitor.Attributes, opts ...visitor
 
 func (c *Client) inPanic() bool { return c.Status() == StatusPanic }
 
-// Close stops the client, like http.Server.Shutdown: it stops polling,
-// makes later calls fail with ErrClosed (at once, before it waits), and
-// waits for every goroutine the client started. They stop promptly unless
-// an EventHandler blocks; if ctx ends first, Close returns a wrapped
-// ctx.Err() and they finish on their own. Calling Close again waits the
-// same way. Do not call Close from an EventHandler: the handler may run on
-// a goroutine Close waits for.
+// Close stops the client, like http.Server.Shutdown: it stops polling and
+// makes later calls fail with ErrClosed (at once, before it waits), then
+// delivers the queued hits and activations until they are all sent or ctx
+// ends, and waits for every goroutine the client started. What could not
+// be delivered stays in the queue file, and the next client using it sends
+// it. If ctx ends first, Close returns a wrapped ctx.Err(); the goroutines
+// then stop promptly (unless an EventHandler blocks) and finish on their
+// own. Calling Close again waits the same way. Do not call Close from an
+// EventHandler: the handler may run on a goroutine Close waits for.
 func (c *Client) Close(ctx context.Context) error {
+	var flushErr error
 	c.closeOnce.Do(func() {
 		c.stopIntake()
 		c.stopped = make(chan struct{})
+		if c.stopDelivery != nil {
+			if err := c.queue.Flush(ctx); err != nil {
+				flushErr = fmt.Errorf("flagship: close: records left in the queue file for the next start: %w", err)
+				c.log.LogAttrs(ctx, slog.LevelWarn, "closing with undelivered records; the next start sends them", slog.Any("err", err))
+			}
+		}
 		go func() {
 			defer close(c.stopped)
 			c.release()
 		}()
 	})
+	if flushErr != nil {
+		return flushErr
+	}
 	select {
 	case <-c.stopped:
 		c.log.LogAttrs(ctx, slog.LevelDebug, "closed")
@@ -281,11 +301,20 @@ func (c *Client) stopIntake() {
 	c.stop()
 }
 
-// release waits for the goroutines and frees what the client created.
+// release stops delivery, waits for the goroutines and frees what the
+// client created.
 func (c *Client) release() {
+	if c.stopDelivery != nil {
+		c.stopDelivery()
+	}
 	c.wg.Wait()
-	if c.sender != nil {
-		c.sender.close()
+	if c.queue != nil {
+		if err := c.queue.Close(); err != nil {
+			c.log.Error("closing the queue file failed", slog.Any("err", err))
+		}
+	}
+	if c.httpSink != nil {
+		c.httpSink.Close()
 	}
 }
 

@@ -54,9 +54,17 @@
 // # Delivery
 //
 // Hits and activations leave visitors through the [visitor.Tracker]
-// interface. By default the client posts each record to the events or
-// activation endpoint as it is sent; [WithTracker] plugs in another
-// delivery.
+// interface into a durable queue ([eventqueue]) on one file in the cache
+// directory: SendHit and Activate return once the record is fsynced
+// (concurrent calls share one commit), and background dispatchers deliver
+// batches to the events and activation endpoints ([eventqueue/httpsink]),
+// retrying failures with backoff and moving what the server refuses or
+// what is older than 4 hours to the file's dead letters. Delivery is at
+// least once and survives crashes, outages and restarts: [Client.Close]
+// delivers until its context ends and the next client on the file sends
+// the rest. [Client.Flush] delivers now; [Client.QueueStats] reads the
+// counters; [WithSink] adds destinations; [WithTracker] replaces the
+// queue. The same file keeps BUCKETING mode's assignment history.
 //
 // # Caveats
 //

@@ -113,18 +113,32 @@ func TestSlowDecisionAPIIsBounded(t *testing.T) {
 	assert.Less(t, time.Since(start), 2*time.Second)
 }
 
-func TestDroppedConnectionIsAnError(t *testing.T) {
+func TestDroppedConnectionIsRetriedAndRefusalDeadLettered(t *testing.T) {
+	h := &syncEvents{}
 	srv := abServer(t)
-	c := newClient(t, srv)
+	c := newClient(t, srv, flagship.WithEventHandler(h), flagship.WithRetryBackoff(time.Millisecond, 10*time.Millisecond))
 	ctx := context.Background()
 	v, err := c.NewVisitor("v1", nil)
 	require.NoError(t, err)
 	require.NoError(t, v.Synchronize(ctx))
 	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Drop: true})
-	err = v.SendHit(ctx, hits.Page{URL: "https://x.example/"})
-	require.ErrorIs(t, err, flagship.ErrDelivery)
-	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteActivate, Status: http.StatusBadRequest})
-	require.ErrorIs(t, v.Activate(ctx, "btn-color"), flagship.ErrDelivery)
+	require.NoError(t, v.SendHit(ctx, hits.Page{URL: "https://x.example/"}))
+	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteActivate, Status: http.StatusBadRequest, Body: `{"message":"bad caid"}`})
+	require.NoError(t, v.Activate(ctx, "btn-color"))
+	flush(t, c)
+	pages := 0
+	for _, hit := range srv.Hits() {
+		if hit.Type == "PAGEVIEW" {
+			pages++
+		}
+	}
+	assert.Equal(t, 1, pages, "the dropped request was retried")
+	assert.Empty(t, srv.Activations(), "a 400 is final")
+	dead := h.of(flagship.EventDeadLettered)
+	require.Len(t, dead, 1)
+	assert.Equal(t, flagship.SinkHTTPActivations, dead[0].Sink)
+	assert.Contains(t, dead[0].Reason, "bad caid")
+	assert.EqualValues(t, 1, c.QueueStats().DeadLetters)
 }
 
 func TestUnreachableDecisionAPI(t *testing.T) {

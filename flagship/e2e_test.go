@@ -69,6 +69,14 @@ func newClient(t *testing.T, srv *flagshiptest.Server, opts ...flagship.Option) 
 	return c
 }
 
+// flush delivers what c queued, so that the server has received it.
+func flush(t *testing.T, c *flagship.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.Flush(ctx))
+}
+
 // assignment is what a visitor's flags say about one campaign.
 type assignment struct{ Campaign, Group, Variation string }
 
@@ -134,6 +142,7 @@ func TestConcurrentVisitors(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	flush(t, c)
 	assert.Len(t, srv.Activations(), 8)
 }
 

@@ -25,7 +25,7 @@ func abServer(t *testing.T) *flagshiptest.Server {
 }
 
 // fixedClock returns a clock frozen at a known instant, so that every qt
-// is 0 with direct delivery.
+// is 0 whenever the record is sent.
 func fixedClock() func() time.Time {
 	at := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	return func() time.Time { return at }
@@ -48,6 +48,7 @@ func TestBodiesMatchSpec(t *testing.T) {
 			require.NoError(t, v.SendHit(ctx, hits.Transaction{ID: "T1", Affiliation: "purchase", Revenue: 42.5, Currency: "EUR", ItemCount: 2}))
 			require.NoError(t, v.SendHit(ctx, hits.Item{TransactionID: "T1", Name: "shoe", Code: "SKU-1", Price: 21.25, Quantity: 2}))
 			require.NoError(t, v.SendHit(ctx, hits.Screen{Name: "home"}))
+			flush(t, c)
 
 			activations := srv.Bodies(flagshiptest.RouteActivate)
 			require.Len(t, activations, 1)
@@ -109,11 +110,13 @@ func TestContextHit(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, v.Synchronize(ctx))
 	require.NoError(t, v.Synchronize(ctx))
+	flush(t, c)
 	require.Len(t, segments(srv), 1, "an unchanged context is sent once")
 	s := segments(srv)[0].Fields["s"].(map[string]any)
 	assert.Equal(t, "gold", s["plan"])
 	assert.Equal(t, "31", s["age"])
 	require.NoError(t, v.UpdateContextAndSynchronize(ctx, visitor.Attributes{"plan": "silver"}))
+	flush(t, c)
 	assert.Len(t, segments(srv), 2)
 	assert.Empty(t, srv.Bodies(flagshiptest.RouteActivate))
 
@@ -122,6 +125,7 @@ func TestContextHit(t *testing.T) {
 	v2, err := c2.NewVisitor("v1", visitor.Attributes{"plan": "gold"})
 	require.NoError(t, err)
 	require.NoError(t, v2.Synchronize(ctx))
+	flush(t, c2)
 	assert.Empty(t, api.Bodies(flagshiptest.RouteEvents), "the SDK sends no context hit in DECISION_API mode")
 	reqs := api.DecisionRequests()
 	require.Len(t, reqs, 1)
@@ -178,6 +182,7 @@ func TestConsent(t *testing.T) {
 	assert.Equal(t, "green", v.String("btn-color", "blue"), "decisions work without consent")
 	require.ErrorIs(t, v.Activate(ctx, "btn-color"), visitor.ErrNoConsent)
 	require.ErrorIs(t, v.SendHit(ctx, hits.Page{URL: "https://x.example/"}), visitor.ErrNoConsent)
+	flush(t, c)
 	got := srv.Hits()
 	require.Len(t, got, 1, "only the consent hit")
 	assert.Equal(t, "EVENT", got[0].Type)
@@ -187,6 +192,7 @@ func TestConsent(t *testing.T) {
 
 	require.NoError(t, v.SetConsent(ctx, true))
 	require.NoError(t, v.Activate(ctx, "btn-color"))
+	flush(t, c)
 	assert.Len(t, srv.Activations(), 1)
 	assert.Equal(t, "go:true", srv.Hits()[1].Fields["el"])
 }

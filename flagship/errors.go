@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/eventqueue"
 )
 
 // Sentinel errors returned by this package. Test for them with [errors.Is].
@@ -16,7 +17,11 @@ var (
 	// ErrUnauthorized reports that Flagship refused the environment id or
 	// API key (HTTP 401 or 403). It matches [decision.ErrUnauthorized] too.
 	ErrUnauthorized = decision.ErrUnauthorized
-	// ErrDelivery reports that hits or activations could not be delivered;
-	// the error also wraps the cause.
-	ErrDelivery = errors.New("flagship: delivery failed")
+	// ErrQueueFull is returned by SendHit and Activate when the queue is
+	// at its limits ([WithQueueLimits]): the record was not stored. It is
+	// [eventqueue.ErrQueueFull].
+	ErrQueueFull = eventqueue.ErrQueueFull
+	// ErrQueueLocked is returned by [New] when another process holds the
+	// queue file ([WithQueueFile]). It is [eventqueue.ErrQueueLocked].
+	ErrQueueLocked = eventqueue.ErrQueueLocked
 )

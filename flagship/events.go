@@ -27,12 +27,25 @@ const (
 	// EventActivationFailed: an activation on read could not be queued.
 	// Event.VisitorID, Event.Key and Event.Err are set.
 	EventActivationFailed
-	// EventDeliveryFailed: hits or activations the SDK sends on its own
-	// (the consent and context hits Synchronize owes) could not be
-	// delivered; they are retried by the next Synchronize. Event.VisitorID,
-	// Event.N (the number of records) and Event.Err are set. Failures of
-	// SendHit and Activate are returned to their caller instead.
+	// EventDeliveryFailed: hits the SDK sends on its own (the consent and
+	// context hits Synchronize owes) could not be queued; they are retried
+	// by the next Synchronize. Event.VisitorID, Event.N (the number of
+	// records) and Event.Err are set. Failures of SendHit and Activate are
+	// returned to their caller instead.
 	EventDeliveryFailed
+	// EventBatchSent: a destination confirmed Event.N records;
+	// Event.Sink names it and Event.Duration is the send's latency.
+	EventBatchSent
+	// EventBatchFailed: a send of Event.N records to Event.Sink failed
+	// with Event.Err; it is retried after Event.Duration.
+	EventBatchFailed
+	// EventDeadLettered: Event.N records for Event.Sink were moved to the
+	// queue file's dead letters for Event.Reason ("expired", or the
+	// destination's refusal). See the flagship queue command.
+	EventDeadLettered
+	// EventQueueFull: the queue reached its limits and refuses records
+	// (Event.Err says which); reported once per episode.
+	EventQueueFull
 )
 
 var eventNames = [...]string{
@@ -42,6 +55,10 @@ var eventNames = [...]string{
 	EventSynchronizeFailed: "synchronize failed",
 	EventActivationFailed:  "activation failed",
 	EventDeliveryFailed:    "delivery failed",
+	EventBatchSent:         "batch sent",
+	EventBatchFailed:       "batch failed",
+	EventDeadLettered:      "dead lettered",
+	EventQueueFull:         "queue full",
 }
 
 // String returns the kind in words, e.g. "status changed".
@@ -62,8 +79,13 @@ type Event struct {
 	Source    string // EventBucketingUpdated: "disk" or "network"
 	VisitorID string
 	Key       string // EventActivationFailed: the flag key
-	N         int
-	Err       error
+	Sink      string // pipeline events: the destination's name
+	Reason    string // EventDeadLettered: why
+	// Duration is the send's latency (EventBatchSent) or the wait before
+	// the next attempt (EventBatchFailed).
+	Duration time.Duration
+	N        int
+	Err      error
 }
 
 // EventHandler receives the SDK's events, mirroring the FlagshipEventHandler

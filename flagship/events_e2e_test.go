@@ -89,17 +89,23 @@ func TestAPIKeyNeverWritten(t *testing.T) {
 	assert.Positive(t, files, "the client wrote its cache")
 }
 
-func TestSlowEventsEndpointIsBounded(t *testing.T) {
+func TestSlowEventsEndpointDoesNotBlockCallers(t *testing.T) {
+	h := &syncEvents{}
 	srv := abServer(t)
-	c := newClient(t, srv, flagship.WithHitTimeout(100*time.Millisecond))
+	c := newClient(t, srv, flagship.WithHitTimeout(100*time.Millisecond), flagship.WithEventHandler(h),
+		flagship.WithRetryBackoff(10*time.Millisecond, 50*time.Millisecond))
 	v, err := c.NewVisitor("v1", nil)
 	require.NoError(t, err)
 	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Latency: 5 * time.Second})
 	start := time.Now()
-	err = v.SendHit(context.Background(), hits.Screen{Name: "home"})
-	require.ErrorIs(t, err, flagship.ErrDelivery)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 2*time.Second)
+	require.NoError(t, v.SendHit(context.Background(), hits.Screen{Name: "home"}), "queued: the endpoint is not on the caller's path")
+	flush(t, c)
+	assert.Less(t, time.Since(start), 2*time.Second, "the slow request was cut at the hit timeout and retried")
+	require.Len(t, srv.Hits(), 1)
+	failed := h.of(flagship.EventBatchFailed)
+	require.NotEmpty(t, failed)
+	assert.ErrorIs(t, failed[0].Err, context.DeadlineExceeded)
+	assert.Equal(t, flagship.SinkHTTPHits, failed[0].Sink)
 }
 
 func TestOnLogGetsLoggerAttributes(t *testing.T) {
@@ -125,15 +131,51 @@ func TestOnLogGetsLoggerAttributes(t *testing.T) {
 func TestOwedHitFailureIsADeliveryEvent(t *testing.T) {
 	h := &syncEvents{}
 	srv := abServer(t)
-	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithEventHandler(h))
+	refuse := true
+	tracker := trackerFunc(func(ctx context.Context, r hits.Record) error {
+		if refuse {
+			return flagship.ErrQueueFull
+		}
+		return nil
+	})
+	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithEventHandler(h), flagship.WithTracker(tracker))
 	v, err := c.NewVisitor("v1", visitor.Attributes{"plan": "gold"})
 	require.NoError(t, err)
-	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503})
 	require.NoError(t, v.Synchronize(context.Background()), "flags resolved: the context hit's failure is reported apart")
 	assert.Equal(t, "green", v.String("btn-color", "blue"))
 	failed := h.of(flagship.EventDeliveryFailed)
 	require.Len(t, failed, 1)
-	require.ErrorIs(t, failed[0].Err, flagship.ErrDelivery)
+	require.ErrorIs(t, failed[0].Err, flagship.ErrQueueFull)
+	refuse = false
 	require.NoError(t, v.Synchronize(context.Background()))
-	assert.Len(t, srv.Hits(), 1, "the context hit is sent by the next Synchronize")
+	assert.Len(t, h.of(flagship.EventDeliveryFailed), 1, "the context hit is queued by the next Synchronize")
 }
+
+func TestBatchEventsReachTheHandler(t *testing.T) {
+	h := &syncEvents{}
+	srv := abServer(t)
+	c := newClient(t, srv, flagship.WithEventHandler(h), flagship.WithRetryBackoff(time.Millisecond, 10*time.Millisecond))
+	v, err := c.NewVisitor("v1", nil)
+	require.NoError(t, err)
+	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503})
+	require.NoError(t, v.SendHit(context.Background(), hits.Screen{Name: "home"}))
+	flush(t, c)
+	failed := h.of(flagship.EventBatchFailed)
+	require.Len(t, failed, 1)
+	assert.Equal(t, 1, failed[0].N)
+	assert.Contains(t, failed[0].Err.Error(), "503")
+	sent := h.of(flagship.EventBatchSent)
+	require.Len(t, sent, 1)
+	assert.Equal(t, flagship.SinkHTTPHits, sent[0].Sink)
+	assert.Positive(t, sent[0].Duration)
+	st := c.QueueStats()
+	require.Len(t, st.Sinks, 2)
+	assert.EqualValues(t, 1, st.Enqueued)
+	assert.EqualValues(t, 1, st.Sinks[0].Sent)
+	assert.EqualValues(t, 1, st.Sinks[0].Retried)
+}
+
+// trackerFunc adapts a function to visitor.Tracker.
+type trackerFunc func(ctx context.Context, r hits.Record) error
+
+func (f trackerFunc) Enqueue(ctx context.Context, r hits.Record) error { return f(ctx, r) }

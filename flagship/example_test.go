@@ -69,6 +69,10 @@ func Example() {
 	if err := v.SendHit(ctx, hits.Event{Category: hits.UserEngagement, Action: "click_basket"}); err != nil {
 		panic(err)
 	}
+	// Deliver what is queued now, rather than when a batch fills.
+	if err := fs.Flush(ctx); err != nil {
+		panic(err)
+	}
 	fmt.Println(len(h.Activations()), "activation")
 	for _, hit := range h.Hits() {
 		// The Decision API records the visitor's context as a SEGMENT hit.
@@ -214,6 +218,10 @@ func Example_activateModification() {
 	if err := v.Activate(ctx, "btn-color"); err != nil {
 		panic(err)
 	}
+	// Deliver what is queued now, rather than when a batch fills.
+	if err := fs.Flush(ctx); err != nil {
+		panic(err)
+	}
 	a := h.Activations()[0]
 	fmt.Println(a.VisitorID, a.VariationGroupID, a.VariationID)
 	fmt.Println(v.Activate(ctx, "no-such-flag"))
@@ -240,6 +248,10 @@ func Example_sendHit() {
 		if err := v.SendHit(ctx, hit); err != nil {
 			panic(err)
 		}
+	}
+	// Deliver what is queued now, rather than when a batch fills.
+	if err := fs.Flush(ctx); err != nil {
+		panic(err)
 	}
 	for _, hit := range h.Hits() {
 		fmt.Println(hit.Type, hit.VisitorID)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seed27eed597/flagship-go/bucketing"
+	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/visitor"
 )
@@ -86,6 +87,16 @@ type config struct {
 	cacheDir        string
 	tracker         visitor.Tracker
 	history         bucketing.History
+	queuePath       string
+	sinks           []eventqueue.SinkConfig
+	batchSize       int
+	flushInterval   time.Duration
+	hitMaxAge       time.Duration
+	maxRecords      int
+	maxBytes        int64
+	bufferDelay     time.Duration
+	retryInitial    time.Duration
+	retryMax        time.Duration
 	now             func() time.Time
 	errs            []error // problems found while applying options
 }
@@ -101,6 +112,13 @@ func defaultConfig() config {
 		fetchTimeout:    DefaultFetchTimeout,
 		hitTimeout:      DefaultHitTimeout,
 		pollingInterval: DefaultPollingInterval,
+		batchSize:       eventqueue.DefaultBatchSize,
+		flushInterval:   eventqueue.DefaultFlushInterval,
+		hitMaxAge:       DefaultHitMaxAge,
+		maxRecords:      eventqueue.DefaultMaxRecords,
+		maxBytes:        eventqueue.DefaultMaxBytes,
+		retryInitial:    eventqueue.DefaultRetryInitial,
+		retryMax:        eventqueue.DefaultRetryMax,
 		now:             time.Now,
 	}
 }
@@ -179,8 +197,8 @@ func WithFetchTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.fetchTimeout = c.positive("fetch timeout", d) })
 }
 
-// WithHitTimeout bounds each delivery of hits or activations. Default
-// [DefaultHitTimeout].
+// WithHitTimeout bounds each request delivering hits or activations.
+// Default [DefaultHitTimeout].
 func WithHitTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.hitTimeout = c.positive("hit timeout", d) })
 }
@@ -223,7 +241,8 @@ func WithEventHandler(h EventHandler) Option {
 }
 
 // WithCacheDir sets the directory where the SDK keeps its files: the last
-// good bucketing file (so a restart works offline). It is created with mode
+// good bucketing file (so a restart works offline) and the queue file
+// ([QueueFileName]: hits not yet delivered and assignment history). It is created with mode
 // 0700 if missing. Default: {os.UserCacheDir()}/flagship/{envID}.
 func WithCacheDir(dir string) Option {
 	return optionFunc(func(c *config) {
@@ -236,8 +255,11 @@ func WithCacheDir(dir string) Option {
 }
 
 // WithTracker replaces the SDK's delivery of hits and activations: every
-// record a visitor emits goes to t.Enqueue. It stays the caller's. Default:
-// records are posted to the events and activation endpoints.
+// record a visitor emits goes to t.Enqueue instead of the durable queue.
+// It stays the caller's. The queue file is still opened for the
+// assignment history (unless [WithAssignmentHistory] is given too) and
+// for sinks given by [WithSink]. Default: records go through the durable
+// queue to the events and activation endpoints.
 func WithTracker(t visitor.Tracker) Option {
 	return optionFunc(func(c *config) {
 		if t == nil {
@@ -248,9 +270,10 @@ func WithTracker(t visitor.Tracker) Option {
 	})
 }
 
-// WithAssignmentHistory makes assignments sticky in [Bucketing] mode
-// (Flagship's visitor cache, spec §8): a visitor keeps its variation when
-// allocations change. Default: none, every decision is fresh.
+// WithAssignmentHistory sets where [Bucketing] mode keeps assignments
+// (Flagship's visitor cache, spec §8), which make them sticky: a visitor
+// keeps its variation when allocations change. Default: the queue file,
+// so assignments survive restarts.
 func WithAssignmentHistory(h bucketing.History) Option {
 	return optionFunc(func(c *config) { c.history = h })
 }
@@ -301,4 +324,103 @@ func guardRedirects(h *http.Client) *http.Client {
 		return nil
 	}
 	return &cp
+}
+
+// DefaultHitMaxAge is how long a hit or activation may wait for delivery
+// to Flagship before it is moved to the dead letters as expired (spec
+// §7.6: Flagship's SDKs drop them after 4 hours).
+const DefaultHitMaxAge = 4 * time.Hour
+
+// WithQueueFile sets the path of the queue file, which holds the hits
+// and activations not yet delivered and the assignment history. One
+// process at a time may use a file: New fails with an error wrapping
+// [eventqueue.ErrQueueLocked] when another holds it. Default
+// {cache directory}/[QueueFileName].
+func WithQueueFile(path string) Option {
+	return optionFunc(func(c *config) {
+		if path == "" {
+			c.fail("empty queue file path")
+			return
+		}
+		c.queuePath = path
+	})
+}
+
+// WithBatching sets how the HTTP delivery batches: a request leaves when
+// it holds size records or interval after its first record, whichever is
+// first. Defaults [eventqueue.DefaultBatchSize] (100) and
+// [eventqueue.DefaultFlushInterval] (5 s).
+func WithBatching(size int, interval time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if size < 1 || size > 1000 {
+			c.fail("batch size %d: want 1 to 1000", size)
+		}
+		c.batchSize = size
+		c.flushInterval = c.positive("flush interval", interval)
+	})
+}
+
+// WithHitMaxAge sets how long a record may wait for delivery to Flagship
+// before it is moved to the dead letters as expired. Default
+// [DefaultHitMaxAge].
+func WithHitMaxAge(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.hitMaxAge = c.positive("hit max age", d) })
+}
+
+// WithQueueLimits bounds the queue: at most maxRecords records waiting
+// per destination and maxBytes stored bytes in all. Beyond them,
+// SendHit and Activate fail at once with an error wrapping
+// [eventqueue.ErrQueueFull]. Defaults [eventqueue.DefaultMaxRecords] and
+// [eventqueue.DefaultMaxBytes].
+func WithQueueLimits(maxRecords int, maxBytes int64) Option {
+	return optionFunc(func(c *config) {
+		if maxRecords < 1 || maxBytes < 1 {
+			c.fail("queue limits %d records, %d bytes: want positive limits", maxRecords, maxBytes)
+		}
+		c.maxRecords, c.maxBytes = maxRecords, maxBytes
+	})
+}
+
+// WithBufferedDelivery trades durability for latency: SendHit and Activate
+// return before the record is on disk, and the queue commits within
+// delay. A crash loses what was not yet committed; Close commits it.
+// Default: durable, each call returns once its record is fsynced (calls
+// made at the same time share one fsync).
+func WithBufferedDelivery(delay time.Duration) Option {
+	return optionFunc(func(c *config) { c.bufferDelay = c.positive("buffer delay", delay) })
+}
+
+// WithSink adds a destination: every record of the kinds s takes is also
+// delivered through s.Sink, with its own backlog and progress in the queue
+// file, so that a slow destination never holds back another. Its Name
+// must be stable across restarts and differ from [SinkHTTPHits] and
+// [SinkHTTPActivations].
+func WithSink(s eventqueue.SinkConfig) Option {
+	return optionFunc(func(c *config) {
+		if s.Sink == nil {
+			c.fail("sink %q: nil Sink", s.Name)
+			return
+		}
+		if s.Name == SinkHTTPHits || s.Name == SinkHTTPActivations {
+			c.fail("sink name %q is reserved", s.Name)
+			return
+		}
+		c.sinks = append(c.sinks, s)
+	})
+}
+
+// WithRetryBackoff sets the waits between attempts to deliver a batch that
+// failed: exponential from initial, jittered by ±50%, capped at max, and
+// never shorter than a Retry-After the server asked for. Attempts go on
+// until delivery or expiry ([WithHitMaxAge]). Defaults
+// [eventqueue.DefaultRetryInitial] (1 s) and [eventqueue.DefaultRetryMax]
+// (1 min).
+func WithRetryBackoff(initial, max time.Duration) Option {
+	return optionFunc(func(c *config) {
+		c.retryInitial = c.positive("retry initial delay", initial)
+		c.retryMax = c.positive("retry max delay", max)
+		if max < initial {
+			c.fail("retry max delay %v is below the initial delay %v", max, initial)
+		}
+	})
 }

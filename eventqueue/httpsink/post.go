@@ -1,0 +1,134 @@
+package httpsink
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	"github.com/seed27eed597/flagship-go/eventqueue"
+)
+
+// Bounds on what is read of an answer.
+const (
+	maxReason = 1 << 10  // kept as StatusError.Body
+	maxDrain  = 64 << 10 // read, then discarded, so that the connection is reused
+)
+
+// post sends sc.body to ep and classifies the outcome.
+func (s *Sink) post(ctx context.Context, sc *scratch, ep endpoint) error {
+	rctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	// The transport may still be reading the body after Do returns, when
+	// the server answers before reading it all: sc.body is reused only if
+	// the transport reported that it wrote the request. The body stays a
+	// *bytes.Reader so that the transport sends headers and a small body
+	// in one packet.
+	var wrote atomic.Bool
+	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
+	})
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.url(ep), bytes.NewReader(sc.body))
+	if err != nil { // unreachable: New checked the URLs
+		return fmt.Errorf("httpsink: %s: %w", ep, err)
+	}
+	req.GetBody = nil // the body is written once: no replay, no redirect re-sending it
+	req.Header = s.header(ep)
+	resp, err := s.client.Do(req)
+	if err == nil {
+		err = s.check(ep, resp)
+	} else {
+		err = fmt.Errorf("httpsink: %s: %w", ep, err)
+	}
+	if !wrote.Load() {
+		sc.body = nil // maybe still the transport's: leave it to the garbage collector
+	}
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up: say so rather than how the request failed.
+		return fmt.Errorf("httpsink: %s: %w", ep, ctx.Err())
+	}
+	return err
+}
+
+// check reads, drains and closes resp, and returns nil for a 2xx status,
+// else the error Send returns.
+func (s *Sink) check(ep endpoint, resp *http.Response) error {
+	if r := resp.Request; r != nil && r.Method != http.MethodPost {
+		// A caller's client followed a 301, 302 or 303 with a GET and no
+		// body: whatever the answer, nothing was delivered.
+		drainClose(resp.Body)
+		return eventqueue.Permanent(fmt.Errorf("httpsink: %s: redirect followed as a %s request, nothing delivered", ep, r.Method))
+	}
+	code := resp.StatusCode
+	if code >= 200 && code <= 299 {
+		drainClose(resp.Body)
+		return nil
+	}
+	reason := make([]byte, maxReason)
+	n, _ := io.ReadFull(resp.Body, reason)
+	drainClose(resp.Body)
+	err := error(&StatusError{Endpoint: ep.String(), StatusCode: code, Body: cleanReason(reason[:n])})
+	if code != http.StatusRequestTimeout && code != http.StatusTooManyRequests && code < 500 {
+		return eventqueue.Permanent(err)
+	}
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), s.now()); ok && d > 0 {
+		return eventqueue.RetryAfter(err, d)
+	}
+	return err
+}
+
+// drainClose reads what is left of a response body, up to a bound, so
+// that the connection can be reused, and closes it.
+func drainClose(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
+	_ = body.Close()
+}
+
+// cleanReason turns the start of an answer's body into a one-line
+// message: control characters become spaces, invalid UTF-8 (such as a
+// rune cut at the end) goes, and surrounding space is trimmed.
+func cleanReason(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+// parseRetryAfter parses a Retry-After header value, delay-seconds or an
+// HTTP-date, into a delay from now; a date in the past gives 0.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange):
+			return math.MaxInt64, true
+		case err != nil:
+			return 0, false
+		case secs > math.MaxInt64/int64(time.Second):
+			return math.MaxInt64, true
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
