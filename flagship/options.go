@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/seed27eed597/flagship-go/bucketing"
-	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/visitor"
 )
 
