@@ -256,6 +256,9 @@ func (q *Queue) Enqueue(ctx context.Context, r hits.Record) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidRecord, err)
 	}
+	if y := r.Created.Year(); y < 1970 || y > 2200 {
+		return fmt.Errorf("%w: creation time %v out of range", ErrInvalidRecord, r.Created)
+	}
 	var targets uint64
 	n := 0
 	for _, s := range q.sinks {
