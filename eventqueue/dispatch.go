@@ -120,6 +120,10 @@ func (q *Queue) dispatch(ctx context.Context, s *sinkState) {
 		switch {
 		case n <= 0:
 			due = false
+			if timerOn {
+				timer.Stop()
+				timerOn = false
+			}
 			select {
 			case <-s.notify:
 			case <-ctx.Done():
@@ -138,10 +142,8 @@ func (q *Queue) dispatch(ctx context.Context, s *sinkState) {
 			}
 			continue
 		}
-		if timerOn {
-			timer.Stop()
-			timerOn = false
-		}
+		// A running timer keeps running through a full batch's send: it
+		// times the records left behind, which have waited since it started.
 		read, err := q.deliver(ctx, s)
 		if err == nil {
 			bo.Reset()

@@ -9,10 +9,11 @@
 // [Open] opens the file (mode 0600) with a lock timeout: a second process
 // gets [ErrQueueLocked], not a hang. [Queue.Enqueue] stores a record for
 // every sink that takes its kind and, in the default [Durable] mode,
-// returns nil only once the record is committed and fsynced. One writer
-// goroutine commits everything pending in one transaction as soon as the
-// previous commit ends (group commit, no fixed delay), so concurrent
-// callers share fsyncs. [Buffered] mode returns before the commit, which
+// returns nil only once the record is committed and fsynced. Everything
+// pending is committed in one transaction as soon as the previous commit
+// ends (group commit, no fixed delay), by the queue's writer goroutine or
+// by an Enqueue that finds no commit running, so concurrent callers share
+// fsyncs and a lone caller waits for no other goroutine. [Buffered] mode returns before the commit, which
 // follows within Options.BufferDelay. The queue is bounded
 // (Options.MaxRecords per sink, Options.MaxBytes in all): when full,
 // Enqueue fails at once with [ErrQueueFull].
@@ -25,7 +26,8 @@
 // [Queue.Run] runs the dispatchers: a batch leaves when it holds
 // SinkConfig.BatchSize records or SinkConfig.FlushInterval after its
 // first record, and its records are deleted only once the [Sink]
-// confirmed them. Delivery is at least once; each record carries a UUID
+// confirmed them, by the next commit (deletes of several batches and new
+// records share its fsync). Delivery is at least once; each record carries a UUID
 // consumers can de-duplicate on.
 //
 // A failed Send is retried with jittered exponential backoff, honouring

@@ -2,6 +2,8 @@ package eventqueue
 
 import (
 	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
 	"fmt"
 	"time"
 
@@ -18,8 +20,12 @@ import (
 //	[22:30]  creation time, Unix nanoseconds, int64
 //	then five uvarint-length-prefixed strings: type, environment id,
 //	visitor id, anonymous id, fields (a JSON object)
+//	[len-4:] CRC-32C of everything before it except the attempts
 //
-// Attempts sit at a fixed offset so a retry rewrites them in place.
+// Attempts sit at a fixed offset so a retry rewrites them in place. The
+// checksum catches any damage to the record (bbolt checksums only its
+// meta pages), so a read need not re-validate the fields' JSON: Enqueue
+// validated them.
 const (
 	envelopeVersion = 1
 	attemptsOffset  = 2
@@ -28,6 +34,7 @@ const (
 
 // appendEnvelope appends r's stored form to b.
 func appendEnvelope(b []byte, r *hits.Record, attempts uint32) []byte {
+	start := len(b)
 	b = append(b, envelopeVersion, byte(r.Kind))
 	b = binary.BigEndian.AppendUint32(b, attempts)
 	b = append(b, r.ID[:]...)
@@ -37,12 +44,21 @@ func appendEnvelope(b []byte, r *hits.Record, attempts uint32) []byte {
 		b = append(b, s...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.Fields)))
-	return append(b, r.Fields...)
+	b = append(b, r.Fields...)
+	return binary.BigEndian.AppendUint32(b, checksum(b[start:]))
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// checksum is the CRC-32C of an envelope without its checksum, skipping
+// the attempts.
+func checksum(e []byte) uint32 {
+	return crc32.Update(crc32.Checksum(e[:attemptsOffset], castagnoli), castagnoli, e[attemptsOffset+4:])
 }
 
 // envelopeSize is len(appendEnvelope(nil, r, 0)).
 func envelopeSize(r *hits.Record) int {
-	n := headerLen
+	n := headerLen + 4
 	for _, l := range [...]int{len(r.Type), len(r.EnvID), len(r.VisitorID), len(r.AnonymousID), len(r.Fields)} {
 		n += uvarintLen(uint64(l)) + l
 	}
@@ -59,16 +75,21 @@ func uvarintLen(x uint64) int {
 }
 
 // decodeEnvelope decodes a stored record. It copies what it keeps, so b
-// may be bbolt memory. The record is validated ([hits.Record.Validate]);
-// the error wraps ErrCorrupt.
+// may be bbolt memory. It checks the checksum and the record's header
+// ([hits.Record.Validate], the fields' JSON only for an activation); the
+// error wraps ErrCorrupt.
 func decodeEnvelope(b []byte) (hits.Record, uint32, error) {
 	var r hits.Record
-	if len(b) < headerLen {
-		return r, 0, fmt.Errorf("%w: %d bytes, want at least %d", ErrCorrupt, len(b), headerLen)
+	if len(b) < headerLen+4 {
+		return r, 0, fmt.Errorf("%w: %d bytes, want at least %d", ErrCorrupt, len(b), headerLen+4)
 	}
 	if b[0] != envelopeVersion {
 		return r, 0, fmt.Errorf("%w: unknown format version %d", ErrCorrupt, b[0])
 	}
+	if sum := binary.BigEndian.Uint32(b[len(b)-4:]); sum != checksum(b[:len(b)-4]) {
+		return r, 0, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	b = b[:len(b)-4]
 	r.Kind = hits.Kind(b[1])
 	attempts := binary.BigEndian.Uint32(b[attemptsOffset:])
 	r.ID = uuid.UUID(b[6:22])
@@ -91,7 +112,14 @@ func decodeEnvelope(b []byte) (hits.Record, uint32, error) {
 	r.VisitorID = string(parts[2])
 	r.AnonymousID = string(parts[3])
 	r.Fields = append([]byte(nil), parts[4]...)
-	if err := r.Validate(); err != nil {
+	check := r
+	if r.Kind != hits.KindActivation {
+		if len(r.Fields) < 2 || r.Fields[0] != '{' || r.Fields[len(r.Fields)-1] != '}' {
+			return hits.Record{}, 0, fmt.Errorf("%w: fields are not a JSON object", ErrCorrupt)
+		}
+		check.Fields = json.RawMessage("{}") // the checksum vouches for the JSON
+	}
+	if err := check.Validate(); err != nil {
 		return hits.Record{}, 0, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return r, attempts, nil

@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,7 +74,6 @@ type v2Hit struct {
 	EnvironmentID    string  `json:"cid"`
 	Type             string  `json:"t"`
 	DataSource       string  `json:"ds"`
-	QueueTime        int64   `json:"qt,omitempty"`
 	Category         string  `json:"ec"`
 	Action           string  `json:"ea"`
 	Label            string  `json:"el,omitempty"`
@@ -138,7 +138,7 @@ func BenchmarkHTTPDrain(b *testing.B) {
 		ev := hits.Event{
 			Category: hits.ActionTracking,
 			Action:   "checkout-completed",
-			Label:    string(bytes.Repeat([]byte("label-"), 20)),
+			Label:    strings.Repeat("label-", 20),
 			Value:    4200,
 			Common:   hits.Common{Language: "fr-fr", SessionNumber: 3, ScreenResolution: "1920x1080"},
 		}

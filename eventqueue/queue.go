@@ -64,6 +64,11 @@ type Queue struct {
 	closeOnce  sync.Once
 	closeErr   error
 
+	// commitMu is held while a group commits: by the writer, or by a
+	// Durable Enqueue that found nobody committing and commits the group
+	// itself, which saves the two goroutine handoffs of a commit.
+	commitMu sync.Mutex
+
 	enqueued     atomic.Uint64
 	rejectedFull atomic.Uint64
 	// deadMu serializes the transactions that change the dead letters,
@@ -242,10 +247,11 @@ func (q *Queue) Path() string { return q.path }
 
 // Enqueue stores r for every sink that takes its kind. In Durable mode it
 // returns nil only once r is committed and fsynced; concurrent callers
-// share one commit. It fails, storing nothing, with ErrQueueFull when a
-// backlog or the bytes are at their bound, ErrInvalidRecord for an
-// invalid record or one no sink takes, ErrClosed after Close, and ctx's
-// error if ctx ends first (the record may then still be committed).
+// share one commit, which one of them may run. It fails, storing nothing,
+// with ErrQueueFull when a backlog or the bytes are at their bound,
+// ErrInvalidRecord for an invalid record or one no sink takes, ErrClosed
+// after Close, and ctx's error if ctx ends first (the record may then
+// still be committed).
 func (q *Queue) Enqueue(ctx context.Context, r hits.Record) error {
 	if q.closed.Load() {
 		return ErrClosed
@@ -294,11 +300,16 @@ func (q *Queue) Enqueue(ctx context.Context, r hits.Record) error {
 	g.data = append(g.data, data)
 	g.targets = append(g.targets, targets)
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
 	q.enqueued.Add(1)
+	if q.opts.Durability == Durable && q.commitMu.TryLock() {
+		q.commitPending() // g, or the later group if the writer took g meanwhile
+		q.commitMu.Unlock()
+	} else {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
 	if q.opts.Durability == Buffered {
 		return nil
 	}
@@ -354,7 +365,9 @@ func (q *Queue) writer() {
 		case <-q.wake:
 		case <-q.quit:
 			q.runWG.Wait() // the dispatchers' last deletes join the last commit
+			q.commitMu.Lock()
 			q.commitPending()
+			q.commitMu.Unlock()
 			return
 		}
 		if delay != nil {
@@ -364,7 +377,9 @@ func (q *Queue) writer() {
 			case <-q.quit:
 			}
 		}
+		q.commitMu.Lock()
 		q.commitPending()
+		q.commitMu.Unlock()
 	}
 }
 
