@@ -3,8 +3,8 @@ package eventqueue
 import (
 	"encoding/binary"
 	"encoding/json"
-	"hash/crc32"
 	"fmt"
+	"hash/crc32"
 	"time"
 
 	"github.com/google/uuid"
