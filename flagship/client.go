@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
@@ -366,22 +364,4 @@ func (t clientTracker) Purge(ctx context.Context, envID string, visitorIDs ...st
 		return p.Purge(ctx, envID, visitorIDs...)
 	}
 	return nil
-}
-
-// httpClientFor returns the HTTP client for one purpose: the caller's if
-// given, else a new one with timeout, no redirects, and a transport of its
-// own, whose idle connections it may close without touching
-// http.DefaultTransport's.
-func httpClientFor(cfg *config, timeout time.Duration) *http.Client {
-	if cfg.httpClient != nil {
-		return cfg.httpClient
-	}
-	c := &http.Client{
-		Timeout:       timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	if t, ok := http.DefaultTransport.(*http.Transport); ok {
-		c.Transport = t.Clone()
-	}
-	return c
 }
