@@ -65,11 +65,18 @@ func (q *Queue) Run(ctx context.Context) error {
 
 // Flush asks every sink to send its backlog now, without waiting for full
 // batches, and waits until the backlogs are empty. It returns ctx's error
-// if ctx ends first (a sink down keeps its backlog). Delivery is Run's
-// work: without Run, Flush returns nil only if the backlogs are empty.
+// if ctx ends first (a sink down keeps its backlog). A Buffered queue
+// first commits the records it holds, so they are durable in any case.
+// Delivery is Run's work: without Run, Flush returns nil only if the
+// backlogs are empty.
 func (q *Queue) Flush(ctx context.Context) error {
 	if q.closed.Load() {
 		return ErrClosed
+	}
+	if q.opts.Durability == Buffered {
+		// Commit what waits for BufferDelay now: the records are then
+		// durable even if ctx ends before they are delivered.
+		q.commitNow()
 	}
 	for _, s := range q.sinks {
 		s.urgent.Add(1)
@@ -231,12 +238,19 @@ func (q *Queue) deliver(ctx context.Context, s *sinkState) (int, error) {
 	return len(recs) + len(bad), q.send(ctx, s, recs, items)
 }
 
+// errDeleteFailed makes a dispatcher back off after the commit deleting
+// its delivered records failed.
+var errDeleteFailed = errors.New("eventqueue: deleting delivered records failed; they will be sent again")
+
 // read copies the first BatchSize records of s's backlog that are not
 // delivered yet; corrupt and expired ones come back in bad.
 func (q *Queue) read(s *sinkState) (recs []Record, items []item, bad []badRecord, err error) {
 	now := q.opts.Now()
 	if s.rewind.Swap(false) {
+		// Back off before sending them again: a disk that refuses commits
+		// must not turn into a flood of duplicates.
 		s.from = 0
+		return nil, nil, nil, errDeleteFailed
 	}
 	if n := min(s.committed.Load()-s.deleting.Load(), int64(s.cfg.BatchSize)); n > 0 {
 		recs, items = make([]Record, 0, n), make([]item, 0, n)

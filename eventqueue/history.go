@@ -14,7 +14,8 @@ import (
 // History is the durable [bucketing.History] kept in the queue's file, so
 // that visitors keep their variations across restarts. Save returns at
 // once: the queue's writer commits saved assignments with its next
-// transaction (within milliseconds), and Close commits what is left; a
+// transaction (at once when idle, within Options.BufferDelay in Buffered
+// mode), and Close commits what is left; a
 // crash can lose only the assignments of that last moment. Load sees every
 // Save at once.
 //
@@ -138,9 +139,9 @@ func (h *History) committed(err error) {
 
 // write merges the saved assignments into the file, inside the writer's
 // transaction.
-func (h *History) write(tx *bolt.Tx, saved map[string]map[string]bucketing.Assignment) error {
+func (h *History) write(tx *bolt.Tx, saved map[string]map[string]bucketing.Assignment) (corrupt int, err error) {
 	if len(saved) == 0 {
-		return nil
+		return 0, nil
 	}
 	b := tx.Bucket(historyBucket)
 	now := h.q.opts.Now().UnixMilli()
@@ -148,7 +149,7 @@ func (h *History) write(tx *bolt.Tx, saved map[string]map[string]bucketing.Assig
 		var s storedAssignments
 		if v := b.Get([]byte(key)); v != nil {
 			if err := json.Unmarshal(v, &s); err != nil {
-				h.q.log.Warn("corrupt history entry replaced", "err", err)
+				corrupt++ // logged after the commit, outside its lock
 				s = storedAssignments{}
 			}
 		}
@@ -159,11 +160,11 @@ func (h *History) write(tx *bolt.Tx, saved map[string]map[string]bucketing.Assig
 		s.Timestamp = now
 		v, err := json.Marshal(s)
 		if err != nil {
-			return err
+			return corrupt, err
 		}
 		if err := b.Put([]byte(key), v); err != nil {
-			return err
+			return corrupt, err
 		}
 	}
-	return nil
+	return corrupt, nil
 }

@@ -65,7 +65,8 @@ type Options struct {
 	// Logger receives the queue's logs. Default slog.Default().
 	Logger *slog.Logger
 	// OnEvent, if set, receives pipeline events. It is called from the
-	// queue's goroutines and must not block for long.
+	// dispatchers and, for EventQueueFull, from Enqueue's caller; it must
+	// not block for long.
 	OnEvent func(context.Context, Event)
 	// Now is the clock (record age, expiry). Default time.Now.
 	Now func() time.Time

@@ -302,8 +302,9 @@ func (q *Queue) Enqueue(ctx context.Context, r hits.Record) error {
 	q.mu.Unlock()
 	q.enqueued.Add(1)
 	if q.opts.Durability == Durable && q.commitMu.TryLock() {
-		q.commitPending() // g, or the later group if the writer took g meanwhile
+		problems := q.commitPending() // g, or the later group if the writer took g meanwhile
 		q.commitMu.Unlock()
+		q.logCommit(ctx, problems)
 	} else {
 		select {
 		case q.wake <- struct{}{}:
@@ -365,9 +366,7 @@ func (q *Queue) writer() {
 		case <-q.wake:
 		case <-q.quit:
 			q.runWG.Wait() // the dispatchers' last deletes join the last commit
-			q.commitMu.Lock()
-			q.commitPending()
-			q.commitMu.Unlock()
+			q.commitNow()
 			return
 		}
 		if delay != nil {
@@ -377,15 +376,38 @@ func (q *Queue) writer() {
 			case <-q.quit:
 			}
 		}
-		q.commitMu.Lock()
-		q.commitPending()
-		q.commitMu.Unlock()
+		q.commitNow()
+	}
+}
+
+// commitNow commits the pending group, and then logs what went wrong:
+// outside commitMu, since a log handler may Enqueue.
+func (q *Queue) commitNow() {
+	q.commitMu.Lock()
+	problems := q.commitPending()
+	q.commitMu.Unlock()
+	q.logCommit(context.Background(), problems)
+}
+
+// commitProblems is what a commit has to report.
+type commitProblems struct {
+	err            error // the commit failed
+	records        int   // records it carried
+	corruptHistory int   // corrupt history entries it replaced
+}
+
+func (q *Queue) logCommit(ctx context.Context, p commitProblems) {
+	if p.err != nil {
+		q.log.LogAttrs(ctx, slog.LevelError, "commit failed", slog.Int("records", p.records), slog.Any("err", p.err))
+	}
+	if p.corruptHistory > 0 {
+		q.log.LogAttrs(ctx, slog.LevelWarn, "corrupt history entries replaced", slog.Int("entries", p.corruptHistory))
 	}
 }
 
 // commitPending commits the pending group (new records and the deletes of
 // delivered ones) and the pending history writes in one transaction.
-func (q *Queue) commitPending() {
+func (q *Queue) commitPending() (problems commitProblems) {
 	q.mu.Lock()
 	g := q.group
 	q.group = &commitGroup{done: make(chan struct{})}
@@ -396,6 +418,7 @@ func (q *Queue) commitPending() {
 		return
 	}
 	var removed []removal
+	var corrupt int
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		if len(g.data) > 0 {
 			buckets := make([]*bolt.Bucket, len(q.sinks))
@@ -423,13 +446,15 @@ func (q *Queue) commitPending() {
 		if removed, err = q.remove(tx, g.deletes); err != nil {
 			return err
 		}
-		return q.hist.write(tx, hist)
+		corrupt, err = q.hist.write(tx, hist)
+		return err
 	})
 	q.hist.committed(err)
 	q.removed(g.deletes, removed, err)
+	problems.corruptHistory = corrupt
 	if err != nil {
 		err = fmt.Errorf("eventqueue: commit: %w", err)
-		q.log.Error("commit failed", slog.Int("records", len(g.data)), slog.Any("err", err))
+		problems.err, problems.records = err, len(g.data)
 		for i, data := range g.data {
 			for t := g.targets[i]; t != 0; t &= t - 1 {
 				q.release(q.sinks[trailingZeros(t)], 1, int64(len(data)))
@@ -459,6 +484,7 @@ func (q *Queue) commitPending() {
 	}
 	g.err = err
 	close(g.done)
+	return problems
 }
 
 func trailingZeros(x uint64) int { return bits.TrailingZeros64(x) }

@@ -119,6 +119,10 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 	}
 	if cfg.tracker != nil {
 		c.tracker = cfg.tracker
+		if len(cfg.sinks) > 0 {
+			// The sinks given by WithSink are fed by the queue.
+			c.tracker = teeTracker{queue: c.queue, tracker: cfg.tracker}
+		}
 	}
 	c.startDelivery()
 	ok = true
@@ -251,10 +255,16 @@ func (c *Client) inPanic() bool { return c.Status() == StatusPanic }
 // own. Calling Close again waits the same way. Do not call Close from an
 // EventHandler: the handler may run on a goroutine Close waits for.
 func (c *Client) Close(ctx context.Context) error {
-	var flushErr error
+	first := false
 	c.closeOnce.Do(func() {
 		c.stopIntake()
 		c.stopped = make(chan struct{})
+		first = true
+	})
+	if first {
+		// Outside closeOnce: a concurrent Close waits for c.stopped under
+		// its own ctx, not for this drain.
+		var flushErr error
 		if c.stopDelivery != nil {
 			if err := c.queue.Flush(ctx); err != nil {
 				flushErr = fmt.Errorf("flagship: close: records left in the queue file for the next start: %w", err)
@@ -265,9 +275,9 @@ func (c *Client) Close(ctx context.Context) error {
 			defer close(c.stopped)
 			c.release()
 		}()
-	})
-	if flushErr != nil {
-		return flushErr
+		if flushErr != nil {
+			return flushErr
+		}
 	}
 	select {
 	case <-c.stopped:
@@ -353,6 +363,9 @@ func (t clientTracker) Enqueue(ctx context.Context, r hits.Record) error {
 		return ErrClosed
 	}
 	if err := c.tracker.Enqueue(ctx, r); err != nil {
+		if errors.Is(err, eventqueue.ErrClosed) {
+			return ErrClosed // Close won the race
+		}
 		return err
 	}
 	c.recordActivation(ctx, r)

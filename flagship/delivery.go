@@ -11,6 +11,7 @@ import (
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/eventqueue/httpsink"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/visitor"
 )
 
 // Names of the HTTP sinks' backlogs in the queue file: hits and
@@ -140,6 +141,9 @@ func (c *Client) Flush(ctx context.Context) error {
 		return nil
 	}
 	if err := c.queue.Flush(ctx); err != nil {
+		if errors.Is(err, eventqueue.ErrClosed) {
+			return ErrClosed
+		}
 		return fmt.Errorf("flagship: flush: %w", err)
 	}
 	return nil
@@ -156,4 +160,26 @@ func (c *Client) QueueStats() eventqueue.Stats {
 		return eventqueue.Stats{}
 	}
 	return c.queue.Stats()
+}
+
+// teeTracker gives each record to the queue (for the sinks of WithSink)
+// and to the caller's tracker (WithTracker).
+type teeTracker struct {
+	queue   *eventqueue.Queue
+	tracker visitor.Tracker
+}
+
+func (t teeTracker) Enqueue(ctx context.Context, r hits.Record) error {
+	if err := t.queue.Enqueue(ctx, r); err != nil && !errors.Is(err, eventqueue.ErrInvalidRecord) {
+		return err // ErrInvalidRecord: no sink of WithSink takes this kind
+	}
+	return t.tracker.Enqueue(ctx, r)
+}
+
+func (t teeTracker) Purge(ctx context.Context, envID string, visitorIDs ...string) error {
+	err := t.queue.Purge(ctx, envID, visitorIDs...)
+	if p, ok := t.tracker.(visitor.Purger); ok {
+		err = errors.Join(err, p.Purge(ctx, envID, visitorIDs...))
+	}
+	return err
 }
