@@ -13,10 +13,10 @@
 // pending is committed in one transaction as soon as the previous commit
 // ends (group commit, no fixed delay), by the queue's writer goroutine or
 // by an Enqueue that finds no commit running, so concurrent callers share
-// fsyncs and a lone caller waits for no other goroutine. [Buffered] mode returns before the commit, which
-// follows within Options.BufferDelay. The queue is bounded
-// (Options.MaxRecords per sink, Options.MaxBytes in all): when full,
-// Enqueue fails at once with [ErrQueueFull].
+// fsyncs and a lone caller waits for no other goroutine. [Buffered] mode
+// returns before the commit, which follows within Options.BufferDelay.
+// The queue is bounded (Options.MaxRecords per sink, Options.MaxBytes in
+// all): when full, Enqueue fails at once with [ErrQueueFull].
 //
 // # Delivering
 //
