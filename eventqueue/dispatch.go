@@ -305,6 +305,8 @@ func (q *Queue) send(ctx context.Context, s *sinkState, recs []Record, items []i
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case isPartial(err, len(recs)):
+		return q.sendPartial(ctx, s, recs, items, err, latency)
 	case IsPermanent(err):
 		if len(recs) == 1 {
 			return q.deadLetter(ctx, s, []badRecord{{key: items[0].key[:], reason: err.Error()}})
@@ -320,6 +322,81 @@ func (q *Queue) send(ctx context.Context, s *sinkState, recs []Record, items []i
 		q.log.LogAttrs(ctx, slog.LevelWarn, "counting attempts failed", slog.String("sink", s.cfg.Name), slog.Any("err", e))
 	}
 	return &sendError{n: len(recs), err: err}
+}
+
+func isPartial(err error, n int) bool {
+	var pe *partialError
+	return errors.As(err, &pe) && len(pe.errs) == n
+}
+
+// sendPartial handles a batch its sink delivered in part: the delivered
+// records are deleted now (not by the writer: the read position must not
+// move past the failed ones), and the failed ones are retried, or, when
+// all their errors are permanent, isolated and dead-lettered.
+func (q *Queue) sendPartial(ctx context.Context, s *sinkState, recs []Record, items []item, err error, latency time.Duration) error {
+	var pe *partialError
+	errors.As(err, &pe)
+	var okItems, failItems []item
+	var failRecs []Record
+	var retry, last error
+	for i, e := range pe.errs {
+		if e == nil {
+			okItems = append(okItems, items[i])
+			continue
+		}
+		failRecs, failItems, last = append(failRecs, recs[i]), append(failItems, items[i]), e
+		if retry == nil && !IsPermanent(e) {
+			retry = e
+		}
+	}
+	if err := q.deleteNow(s, okItems); err != nil {
+		q.log.LogAttrs(ctx, slog.LevelWarn, "deleting delivered records failed; they will be sent again", slog.String("sink", s.cfg.Name), slog.Any("err", err))
+		return &sendError{n: len(recs), err: errors.Join(err, pe)}
+	}
+	if len(okItems) > 0 {
+		s.sent.Add(uint64(len(okItems)))
+		s.batches.Add(1)
+		s.lastLatency.Store(int64(latency))
+		q.emit(ctx, Event{Kind: EventBatchSent, Sink: s.cfg.Name, N: len(okItems), Latency: latency})
+	}
+	switch {
+	case retry != nil:
+		s.retried.Add(uint64(len(failRecs)))
+		if e := q.bumpAttempts(s, failItems); e != nil {
+			q.log.LogAttrs(ctx, slog.LevelWarn, "counting attempts failed", slog.String("sink", s.cfg.Name), slog.Any("err", e))
+		}
+		return &sendError{n: len(failRecs), err: retry}
+	case len(failRecs) == 1:
+		return q.deadLetter(ctx, s, []badRecord{{key: failItems[0].key[:], reason: last.Error()}})
+	}
+	// Several permanent failures: a destination may reject a group of
+	// records for one of them (a Kafka partition's batch for one message
+	// too large), so send them again in halves to find the culprits.
+	mid := len(failRecs) / 2
+	if err := q.send(ctx, s, failRecs[:mid], failItems[:mid]); err != nil {
+		return err
+	}
+	return q.send(ctx, s, failRecs[mid:], failItems[mid:])
+}
+
+// deleteNow deletes delivered records of s in a transaction of its own.
+func (q *Queue) deleteNow(s *sinkState, items []item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	var removed []removal
+	err := q.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		removed, err = q.remove(tx, []delivered{{s: s, items: items}})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("eventqueue: delete delivered records: %w", err)
+	}
+	if r := removed[s.index]; r.n > 0 {
+		q.shrunk(s, r.n, r.size)
+	}
+	return nil
 }
 
 // forget hands delivered records to the writer, which deletes them in its

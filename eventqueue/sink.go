@@ -3,6 +3,7 @@ package eventqueue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/seed27eed597/flagship-go/hits"
@@ -27,7 +28,8 @@ type Record struct {
 // The queue calls Send from one goroutine per sink, with batches in
 // enqueue order, and deletes the records only after Send returns nil.
 // Send must honour ctx. An error is retried with backoff unless it is
-// marked with [Permanent]; wrap it with [RetryAfter] to ask for a delay.
+// marked with [Permanent]; wrap it with [RetryAfter] to ask for a delay;
+// return [Partial] when some records were delivered and others not.
 // Send must not keep batch after it returns.
 type Sink interface {
 	Send(ctx context.Context, batch []Record) error
@@ -91,4 +93,47 @@ func RetryAfterOf(err error) (time.Duration, bool) {
 		return r.d, true
 	}
 	return 0, false
+}
+
+// partialError reports a batch delivered in part.
+type partialError struct{ errs []error }
+
+func (e *partialError) Error() string {
+	n, first := 0, error(nil)
+	for _, err := range e.errs {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	if first == nil {
+		return "eventqueue: batch delivered"
+	}
+	return fmt.Sprintf("%d of %d records not delivered: %v", n, len(e.errs), first)
+}
+
+// Unwrap returns the records' errors, so that [errors.Is] and
+// [errors.As] look into them.
+func (e *partialError) Unwrap() []error { return e.errs }
+
+// Partial reports a batch the sink delivered in part, as destinations
+// that confirm each record (or each partition of records) do: errs has
+// one entry per record of the batch, nil for the records delivered.
+//
+// The queue deletes the delivered records at once and handles the others
+// as if Send had failed for them alone: when every one of their errors
+// is [Permanent], it isolates the records at fault (splitting as for a
+// permanent batch error) and moves them to the dead letters; otherwise it
+// retries them all with backoff. Partial returns nil when every entry is
+// nil. If errs does not have one entry per record, the queue retries the
+// whole batch.
+func Partial(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return &partialError{errs: errs}
+		}
+	}
+	return nil
 }

@@ -140,6 +140,9 @@ func validate(envID, apiKey string, cfg *config) error {
 	if apiKey == "" && cfg.mode == DecisionAPI {
 		errs = append(errs, errors.New("empty API key (required in DECISION_API mode)"))
 	}
+	if cfg.noHTTPDelivery && cfg.tracker == nil && len(cfg.sinks) == 0 {
+		errs = append(errs, errors.New("WithoutHTTPDelivery without WithSink or WithTracker: records would go nowhere"))
+	}
 	if len(errs) == 0 {
 		return nil
 	}

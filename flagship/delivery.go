@@ -34,7 +34,7 @@ func (c *Client) openQueue(envID, apiKey string) error {
 		path = filepath.Join(cfg.resolveCacheDir(envID), QueueFileName)
 	}
 	var sinks []eventqueue.SinkConfig
-	if cfg.tracker == nil {
+	if cfg.tracker == nil && !cfg.noHTTPDelivery {
 		hs, err := httpsink.New(httpsink.Options{
 			EventsURL:   cfg.eventsURL,
 			ActivateURL: cfg.activateURL,

@@ -89,6 +89,7 @@ type config struct {
 	history         bucketing.History
 	queuePath       string
 	sinks           []eventqueue.SinkConfig
+	noHTTPDelivery  bool
 	batchSize       int
 	flushInterval   time.Duration
 	hitMaxAge       time.Duration
@@ -407,6 +408,17 @@ func WithSink(s eventqueue.SinkConfig) Option {
 		}
 		c.sinks = append(c.sinks, s)
 	})
+}
+
+// WithoutHTTPDelivery stops delivering hits and activations to Flagship's
+// events and activation endpoints: records go only to the sinks given by
+// [WithSink] (one is required), for example Kafka alone (see package
+// [github.com/seed27eed597/flagship-go/eventqueue/kafkasink]). Flagship's
+// reports then see none of this client's traffic. Backlogs the HTTP sinks
+// left in the queue file are kept and counted, not sent. Default: the HTTP
+// delivery runs, beside any WithSink sink.
+func WithoutHTTPDelivery() Option {
+	return optionFunc(func(c *config) { c.noHTTPDelivery = true })
 }
 
 // WithRetryBackoff sets the waits between attempts to deliver a batch that

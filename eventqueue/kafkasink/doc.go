@@ -1,0 +1,82 @@
+// Package kafkasink delivers the durable queue's records to Kafka: an
+// [eventqueue.Sink] that produces each record as one message through
+// github.com/segmentio/kafka-go. It is the only package of the SDK that
+// imports kafka-go.
+//
+// # Use
+//
+//	ks, err := kafkasink.New(kafkasink.Options{
+//		Brokers: []string{"kafka-1:9092", "kafka-2:9092"},
+//		Topic:   "flagship-events",
+//	})
+//	if err != nil { ... }
+//	defer ks.Close() // after the client's Close, which flushes through it
+//	client, err := flagship.New(ctx, envID, apiKey, flagship.WithSink(ks.Config()))
+//
+// The Kafka backlog has its own progress in the queue file: a Kafka
+// outage never holds back the HTTP delivery to Flagship, nor the other
+// way round. Add flagship.WithoutHTTPDelivery to send to Kafka alone.
+//
+// # Messages
+//
+// One message per record. The key is the visitor id, and the writer
+// partitions by a hash of the key (Murmur2, as Java's default
+// partitioner), so a visitor's messages share a partition and keep their
+// order. The message timestamp is the record's creation time. The value
+// is JSON, schema version [SchemaVersion]:
+//
+//	{
+//	  "schema": 1,
+//	  "id": "4f9a0c57-1f6e-4a8e-9a3d-0d3c2b1e5a77",
+//	  "kind": "hit",
+//	  "type": "TRANSACTION",
+//	  "env_id": "c0ffee",
+//	  "visitor_id": "customer-42",
+//	  "anonymous_id": "7e0a5d2c-...",
+//	  "created": "2026-11-21T09:30:00.125Z",
+//	  "fields": {"transaction_id": "T-1001", "affiliation": "checkout",
+//	             "revenue": 59.9, "currency": "EUR", "item_count": 2}
+//	}
+//
+// "id" is the record's UUID, the same across redeliveries: consumers
+// de-duplicate on it (delivery is at least once). "kind" is "hit",
+// "activation" or "consent"; "type" the hit type (PAGEVIEW, SCREENVIEW,
+// TRANSACTION, ITEM, EVENT, SEGMENT, or ACTIVATION). "anonymous_id" is
+// present only for an authenticated visitor, whose "visitor_id" is then
+// the authenticated id. "fields" holds the hit's own fields under readable
+// names (Flagship's wire names in brackets):
+//
+//	common        user_ip (uip), screen_resolution (sr), language (ul),
+//	              session_number (sn), session_timestamp (cst)
+//	PAGEVIEW      url (dl)
+//	SCREENVIEW    name (dl)
+//	TRANSACTION   transaction_id (tid), affiliation (ta), revenue (tr),
+//	              shipping (ts), tax (tt), currency (tc), coupon_code (tcc),
+//	              payment_method (pm), shipping_method (sm), item_count (icn)
+//	ITEM          transaction_id (tid), name (in), code (ic), price (ip),
+//	              quantity (iq), category (iv)
+//	EVENT         category (ec), action (ea), label (el), value (ev)
+//	SEGMENT       context (s)
+//	ACTIVATION    variation_group_id (caid), variation_id (vaid)
+//
+// A consent is an EVENT: category "User Engagement", action "fs_consent",
+// label "go:true" or "go:false". Members a record holds under other names
+// keep them. Headers repeat what consumers route and de-duplicate on:
+// [HeaderSchemaVersion], [HeaderKind], [HeaderHitType], [HeaderRecordID].
+//
+// # Delivery
+//
+// A record leaves the queue only once Kafka acknowledged its message
+// (acks=all by default, see [Options].RequiredAcks). Kafka confirms per
+// partition, so a Send can deliver part of a batch: it reports that with
+// [eventqueue.Partial] and only the rest is retried. Network errors and
+// retriable broker errors are retried by the queue with backoff, and so
+// are a missing topic or a refused authorization, which an operator can
+// fix. A message too large for MaxMessageBytes or for the broker, and a
+// record the broker declares invalid, are permanent: that record goes to
+// the dead letters with Kafka's reason, its neighbours are delivered.
+//
+// Send gives kafka-go all its messages in one call and never waits for
+// kafka-go's BatchTimeout: a flush of a partial batch costs one produce
+// request per partition.
+package kafkasink

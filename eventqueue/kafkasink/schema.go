@@ -1,0 +1,281 @@
+package kafkasink
+
+import (
+	"errors"
+	"unicode/utf8"
+
+	"github.com/seed27eed597/flagship-go/hits"
+)
+
+// SchemaVersion is the version of the message value's JSON schema,
+// carried in the value ("schema") and in the [HeaderSchemaVersion] header.
+// It changes only when a change could break a consumer: new members may
+// appear within a version.
+const SchemaVersion = 1
+
+// Message headers, so that consumers can route and de-duplicate without
+// parsing the value.
+const (
+	HeaderSchemaVersion = "fs-schema-version" // "1"
+	HeaderKind          = "fs-kind"           // "hit", "activation" or "consent"
+	HeaderHitType       = "fs-hit-type"       // "PAGEVIEW", ..., "ACTIVATION"
+	HeaderRecordID      = "fs-record-id"      // the record UUID: the idempotency key
+)
+
+// fieldNames maps, per hit type, the wire member names that records
+// store to the readable names of the message value. Members not listed
+// keep their wire name.
+var fieldNames = func() map[hits.Type]map[string]string {
+	common := map[string]string{
+		"uip": "user_ip",
+		"sr":  "screen_resolution",
+		"ul":  "language",
+		"sn":  "session_number",
+		"cst": "session_timestamp",
+	}
+	with := func(m map[string]string) map[string]string {
+		for k, v := range common {
+			m[k] = v
+		}
+		return m
+	}
+	return map[hits.Type]map[string]string{
+		hits.TypePage:   with(map[string]string{"dl": "url"}),
+		hits.TypeScreen: with(map[string]string{"dl": "name"}),
+		hits.TypeTransaction: with(map[string]string{
+			"tid": "transaction_id", "ta": "affiliation", "tr": "revenue", "ts": "shipping",
+			"tt": "tax", "tc": "currency", "tcc": "coupon_code", "pm": "payment_method",
+			"sm": "shipping_method", "icn": "item_count",
+		}),
+		hits.TypeItem: with(map[string]string{
+			"tid": "transaction_id", "in": "name", "ic": "code", "ip": "price",
+			"iq": "quantity", "iv": "category",
+		}),
+		hits.TypeEvent:      with(map[string]string{"ec": "category", "ea": "action", "el": "label", "ev": "value"}),
+		hits.TypeSegment:    {"s": "context"},
+		hits.TypeActivation: {"caid": "variation_group_id", "vaid": "variation_id"},
+	}
+}()
+
+// errMalformedFields is the reason of a record whose stored fields are
+// not a JSON object.
+var errMalformedFields = errors.New("kafkasink: record fields are not a JSON object")
+
+// appendValue appends r's message value (schema version 1):
+//
+//	{"schema":1,"id":"<uuid>","kind":"hit","type":"EVENT","env_id":"..",
+//	 "visitor_id":"..","anonymous_id":"..","created":"<RFC 3339, UTC, ms>",
+//	 "fields":{<readable name>:<value>,...}}
+//
+// anonymous_id is present only for an authenticated visitor (visitor_id
+// is then its authenticated id).
+func appendValue(b []byte, r *hits.Record) ([]byte, error) {
+	b = append(b, `{"schema":1,"id":"`...)
+	b = appendUUID(b, r)
+	b = append(b, `","kind":`...)
+	b = appendString(b, r.Kind.String())
+	b = append(b, `,"type":`...)
+	b = appendString(b, string(r.Type))
+	b = append(b, `,"env_id":`...)
+	b = appendString(b, r.EnvID)
+	b = append(b, `,"visitor_id":`...)
+	b = appendString(b, r.VisitorID)
+	if r.AnonymousID != "" {
+		b = append(b, `,"anonymous_id":`...)
+		b = appendString(b, r.AnonymousID)
+	}
+	b = append(b, `,"created":"`...)
+	b = r.Created.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, `","fields":`...)
+	n := len(b)
+	b, err := appendFields(b, r.Fields, fieldNames[r.Type])
+	if err != nil {
+		return b[:n], err
+	}
+	return append(b, '}'), nil
+}
+
+// appendUUID appends r.ID in its canonical form (8-4-4-4-12 hex digits).
+func appendUUID(b []byte, r *hits.Record) []byte {
+	for i, c := range r.ID {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return b
+}
+
+// appendFields appends the JSON object fields with its member names
+// renamed by names. Values are copied as they are: the queue checked on
+// enqueue that fields is valid JSON, and its checksum that it is intact.
+func appendFields(b, fields []byte, names map[string]string) ([]byte, error) {
+	n := len(b)
+	i := skipSpace(fields, 0)
+	if i >= len(fields) || fields[i] != '{' {
+		return b[:n], errMalformedFields
+	}
+	b = append(b, '{')
+	i = skipSpace(fields, i+1)
+	if i < len(fields) && fields[i] == '}' {
+		return append(b, '}'), nil
+	}
+	for first := true; ; first = false {
+		if i >= len(fields) || fields[i] != '"' {
+			return b[:n], errMalformedFields
+		}
+		end := skipString(fields, i)
+		if end < 0 {
+			return b[:n], errMalformedFields
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		if name, ok := names[string(fields[i+1:end-1])]; ok {
+			b = append(b, '"')
+			b = append(b, name...)
+			b = append(b, '"')
+		} else {
+			b = append(b, fields[i:end]...)
+		}
+		i = skipSpace(fields, end)
+		if i >= len(fields) || fields[i] != ':' {
+			return b[:n], errMalformedFields
+		}
+		i = skipSpace(fields, i+1)
+		end = skipValue(fields, i)
+		if end < 0 {
+			return b[:n], errMalformedFields
+		}
+		b = append(b, ':')
+		b = append(b, fields[i:end]...)
+		i = skipSpace(fields, end)
+		if i >= len(fields) {
+			return b[:n], errMalformedFields
+		}
+		switch fields[i] {
+		case ',':
+			i = skipSpace(fields, i+1)
+		case '}':
+			if skipSpace(fields, i+1) != len(fields) {
+				return b[:n], errMalformedFields
+			}
+			return append(b, '}'), nil
+		default:
+			return b[:n], errMalformedFields
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the JSON string starting at b[i],
+// or -1.
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index after the JSON value starting at b[i], or
+// -1. Nested values are delimited by counting brackets outside strings.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end := skipString(b, j)
+				if end < 0 {
+					return -1
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, `\u202`...)
+			b = append(b, hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,285 @@
+package kafkasink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/seed27eed597/flagship-go/eventqueue"
+	"github.com/seed27eed597/flagship-go/hits"
+)
+
+// writerBatchSize is the built writer's largest produce request per
+// partition, in messages: a Send of more records for one partition takes
+// several requests.
+const writerBatchSize = 1000
+
+// Sink produces queued records to Kafka, one message per record. It is
+// safe for concurrent use.
+type Sink struct {
+	w         *kafka.Writer
+	transport *kafka.Transport // nil unless built here
+	owned     bool             // w was built here: Close closes it
+	topics    [4]string        // by hits.Kind; "" leaves the writer's topic
+	maxBytes  int
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New returns a Sink configured by opts. It does not connect: the first
+// Send does, and a broker that cannot be reached is retried by the queue.
+// Errors wrap [ErrInvalidOptions].
+func New(opts Options) (*Sink, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Sink{maxBytes: o.MaxMessageBytes}
+	for _, k := range []hits.Kind{hits.KindHit, hits.KindActivation, hits.KindConsent} {
+		t := o.Topics[k]
+		if t == "" {
+			t = o.Topic
+		}
+		if t != "" && !validTopic(t) {
+			return nil, fmt.Errorf("%w: topic %q: want 1 to 249 of [a-zA-Z0-9._-], not . or ..", ErrInvalidOptions, t)
+		}
+		s.topics[k] = t
+	}
+	if o.Writer != nil {
+		s.w = o.Writer
+		if o.Writer.Balancer == nil {
+			o.Logger.Warn("kafkasink: the writer has no Balancer (kafka-go round-robins): a visitor's messages may land on different partitions and lose their order")
+		}
+		if t := o.Writer.BatchTimeout; t == 0 || t > 10*time.Millisecond {
+			o.Logger.Warn("kafkasink: batches smaller than the writer's BatchSize wait for its BatchTimeout before they are produced", slog.Duration("batch_timeout", max(t, time.Second)))
+		}
+		return s, nil
+	}
+	acks := kafka.RequireAll
+	if o.RequiredAcks == AcksLeader {
+		acks = kafka.RequireOne
+	}
+	log := o.Logger
+	s.transport = &kafka.Transport{TLS: o.TLS, SASL: o.SASL, ClientID: o.ClientID}
+	s.w = &kafka.Writer{
+		Addr: kafka.TCP(o.Brokers...),
+		// Java's default partitioner: a visitor's messages share a
+		// partition, the same one a Java producer would pick.
+		Balancer:    &kafka.Murmur2Balancer{},
+		MaxAttempts: o.MaxAttempts,
+		// kafka-go's batches are per partition and a batch short of
+		// BatchSize waits for BatchTimeout. Send hands all its messages
+		// over in one call, and kafka-go appends a call's messages for a
+		// partition under that partition's lock, so a batch's timer,
+		// firing at once, queues it right after the call: a Send never
+		// waits for a timer. (kafka-go allocates BatchSize messages per
+		// batch: more than a Send's records would only cost memory.)
+		BatchSize:              writerBatchSize,
+		BatchTimeout:           time.Nanosecond,
+		BatchBytes:             int64(o.MaxMessageBytes),
+		ReadTimeout:            o.WriteTimeout,
+		WriteTimeout:           o.WriteTimeout,
+		RequiredAcks:           acks,
+		Compression:            o.Compression,
+		AllowAutoTopicCreation: o.AutoCreateTopics,
+		Transport:              s.transport,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			if log.Enabled(context.Background(), slog.LevelDebug) {
+				log.Debug("kafka-go: " + fmt.Sprintf(msg, args...))
+			}
+		}),
+	}
+	s.owned = true
+	return s, nil
+}
+
+// validTopic reports whether t is a legal Kafka topic name.
+func validTopic(t string) bool {
+	if len(t) == 0 || len(t) > 249 || t == "." || t == ".." {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Config returns the queue settings for this sink: name [DefaultName],
+// batches of [DefaultBatchSize] records or [DefaultFlushInterval], no
+// expiry. Give it to flagship.WithSink, or adjust it first.
+func (s *Sink) Config() eventqueue.SinkConfig {
+	return eventqueue.SinkConfig{
+		Name:          DefaultName,
+		Sink:          s,
+		BatchSize:     DefaultBatchSize,
+		FlushInterval: DefaultFlushInterval,
+	}
+}
+
+// Stats returns the writer's counters since the last call (kafka-go's
+// [kafka.Writer.Stats]).
+func (s *Sink) Stats() kafka.WriterStats { return s.w.Stats() }
+
+// Close closes the writer New built, waiting for the batches a cancelled
+// Send left in flight, and its connections. It never closes a writer
+// given in [Options]. Sends after Close fail, and their records stay
+// queued.
+func (s *Sink) Close() error {
+	s.closeOnce.Do(func() {
+		if s.owned {
+			s.closeErr = s.w.Close()
+			s.transport.CloseIdleConnections()
+		}
+	})
+	return s.closeErr
+}
+
+var (
+	schemaHeader = []byte("1")
+	kindHeader   = [4][]byte{nil, []byte("hit"), []byte("activation"), []byte("consent")}
+	typeHeader   = map[hits.Type][]byte{}
+)
+
+func init() {
+	for t := range fieldNames {
+		typeHeader[t] = []byte(t)
+	}
+}
+
+// Send produces one message per record and waits for Kafka's
+// acknowledgements. Records Kafka rejects for good (a message too large,
+// an invalid record) come back [eventqueue.Permanent] within an
+// [eventqueue.Partial] result, the others retryable; the records of the
+// partitions that acknowledged are delivered.
+func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
+	size := 0
+	for i := range batch {
+		r := &batch[i].Record
+		size += 192 + len(r.Fields) + 2*len(r.VisitorID) + len(r.AnonymousID) + len(r.EnvID)
+	}
+	arena := make([]byte, 0, size)
+	msgs := make([]kafka.Message, 0, len(batch))
+	headers := make([]kafka.Header, 0, 4*len(batch))
+	index := make([]int, 0, len(batch)) // msgs[j] is batch[index[j]]
+	var errs []error
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(batch))
+		}
+		errs[i] = err
+	}
+	for i := range batch {
+		r := &batch[i].Record
+		if r.Kind < 1 || int(r.Kind) >= len(s.topics) {
+			fail(i, eventqueue.Permanent(fmt.Errorf("kafkasink: record kind %v", r.Kind)))
+			continue
+		}
+		start := len(arena)
+		var err error
+		if arena, err = appendValue(arena, r); err != nil {
+			fail(i, eventqueue.Permanent(err))
+			continue
+		}
+		value := arena[start:len(arena):len(arena)]
+		start = len(arena)
+		arena = append(arena, r.VisitorID...)
+		key := arena[start:len(arena):len(arena)]
+		start = len(arena)
+		arena = appendUUID(arena, r)
+		id := arena[start:len(arena):len(arena)]
+		typ, ok := typeHeader[r.Type]
+		if !ok {
+			typ = []byte(r.Type)
+		}
+		h := len(headers)
+		headers = append(headers,
+			kafka.Header{Key: HeaderSchemaVersion, Value: schemaHeader},
+			kafka.Header{Key: HeaderKind, Value: kindHeader[r.Kind]},
+			kafka.Header{Key: HeaderHitType, Value: typ},
+			kafka.Header{Key: HeaderRecordID, Value: id},
+		)
+		m := kafka.Message{Topic: s.topics[r.Kind], Key: key, Value: value, Headers: headers[h:len(headers):len(headers)], Time: r.Created}
+		if n := messageSize(&m); n > s.maxBytes {
+			fail(i, eventqueue.Permanent(fmt.Errorf("kafkasink: message of %d bytes exceeds MaxMessageBytes (%d)", n, s.maxBytes)))
+			continue
+		}
+		msgs = append(msgs, m)
+		index = append(index, i)
+	}
+	if len(msgs) > 0 {
+		err := s.w.WriteMessages(ctx, msgs...)
+		var werrs kafka.WriteErrors
+		switch {
+		case err == nil:
+		case errors.As(err, &werrs) && len(werrs) == len(msgs):
+			for j, e := range werrs {
+				if e != nil {
+					fail(index[j], classify(msgs[j].Topic, e))
+				}
+			}
+		case errs == nil:
+			return classify(topicOf(msgs), err)
+		default:
+			e := classify(topicOf(msgs), err)
+			for _, i := range index {
+				fail(i, e)
+			}
+		}
+	}
+	return eventqueue.Partial(errs)
+}
+
+func topicOf(msgs []kafka.Message) string {
+	t := msgs[0].Topic
+	for _, m := range msgs[1:] {
+		if m.Topic != t {
+			return "" // several
+		}
+	}
+	return t
+}
+
+// classify wraps a produce error, marking [eventqueue.Permanent] those
+// that name the record itself, which no retry fixes. Everything else
+// (brokers unreachable, leaders moving, even a missing topic or a denied
+// authorization, which an operator can fix) is retried, so that a
+// configuration mistake never sends records to the dead letters.
+func classify(topic string, err error) error {
+	if topic != "" {
+		err = fmt.Errorf("kafkasink: produce to %s: %w", topic, err)
+	} else {
+		err = fmt.Errorf("kafkasink: produce: %w", err)
+	}
+	var ke kafka.Error
+	var tooLarge kafka.MessageTooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return eventqueue.Permanent(err)
+	case errors.As(err, &ke):
+		switch ke {
+		case kafka.MessageSizeTooLarge, kafka.RecordListTooLarge, kafka.InvalidRecord, kafka.InvalidTimestamp:
+			return eventqueue.Permanent(err)
+		}
+	}
+	return err
+}
+
+// messageSize returns an upper bound of kafka-go's size of m, which it
+// compares with BatchBytes: a message this check passes never makes
+// WriteMessages fail the whole call with a MessageTooLargeError.
+func messageSize(m *kafka.Message) int {
+	n := 4 + 1 + 1 + 4 + len(m.Key) + 4 + len(m.Value) + 8 + 5
+	for _, h := range m.Headers {
+		n += 5 + len(h.Key) + 5 + len(h.Value)
+	}
+	return n
+}
