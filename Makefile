@@ -3,9 +3,9 @@
 GO ?= go
 FUZZTIME ?= 2m
 
-.PHONY: test test-root test-bench bench lint fmt demo fuzz
+.PHONY: test test-root test-bench test-kafka bench bench-kafka lint fmt demo fuzz
 
-test: test-root test-bench
+test: test-root test-bench test-kafka
 
 test-root:
 	$(GO) test -race -count=1 ./...
@@ -16,6 +16,15 @@ test-root:
 test-bench:
 	cd bench && $(GO) test -race -count=1 ./...
 
+# The kafkatest module runs the Kafka sink against a Kafka-protocol broker
+# (kfake) on 127.0.0.1; it is a module of its own because kfake needs
+# Go 1.26, and the SDK does not.
+test-kafka:
+	cd kafkatest && $(GO) test -race -count=1 ./...
+
+bench-kafka:
+	cd kafkatest && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
 bench:
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count 5 -cpu 1,2 ./...
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/... ./bucketing/...
@@ -23,6 +32,7 @@ bench:
 lint:
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
+	cd kafkatest && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 fmt:
