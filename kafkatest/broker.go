@@ -87,4 +87,3 @@ func (b *Broker) Restart() error {
 
 // Close stops the broker.
 func (b *Broker) Close() { b.Stop() }
-
