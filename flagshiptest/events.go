@@ -199,6 +199,9 @@ func checkHitField(typ, p, key string, raw []byte, cid string) error {
 		if len(raw) == 0 || raw[0] != '"' {
 			_, err = integer(p, raw)
 		}
+	case "cst":
+		// Session start (legacy Go v2 field, which this SDK sends).
+		_, err = integer(p, raw)
 	case "qa":
 		_, err = boolean(p, raw)
 	case "dl":

@@ -21,7 +21,7 @@ func batch(items ...string) string {
 // validItems holds a valid item of each hit type.
 var validItems = []string{
 	`{"t":"PAGEVIEW","vid":"anon-77","cuid":null,"dl":"https://shop.example/checkout","qt":4120}`,
-	`{"t":"SCREENVIEW","vid":"v","dl":"Checkout","uip":"10.0.0.1","sr":"1920x1080","ul":"fr-fr","sn":3,"qa":true}`,
+	`{"t":"SCREENVIEW","vid":"v","dl":"Checkout","uip":"10.0.0.1","sr":"1920x1080","ul":"fr-fr","sn":3,"cst":1700000000,"qa":true}`,
 	`{"t":"TRANSACTION","vid":"v","cuid":"user-1","tid":"T-1","ta":"purchase","tr":12.5,"ts":1,"tt":2.25,"tc":"EUR","tcc":"PROMO","pm":"card","sm":"post","icn":2}`,
 	`{"t":"ITEM","vid":"v","tid":"T-1","in":"shoe","ic":"SKU-1","ip":10.5,"iq":2,"iv":"shoes","sn":"s-1"}`,
 	`{"t":"EVENT","vid":"0c5e0a4e","cuid":"user-4242","ec":"Action Tracking","ea":"add_to_cart","el":"sku-12","ev":3,"qt":3900}`,
