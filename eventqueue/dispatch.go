@@ -307,7 +307,9 @@ func (q *Queue) send(ctx context.Context, s *sinkState, recs []Record, items []i
 		return ctx.Err()
 	case isPartial(err, len(recs)):
 		return q.sendPartial(ctx, s, recs, items, err, latency)
-	case IsPermanent(err):
+	case IsPermanent(err) && !errors.As(err, new(*partialError)):
+		// (A Partial of the wrong length tells nothing of the records at
+		// fault: the whole batch is retried, below.)
 		if len(recs) == 1 {
 			return q.deadLetter(ctx, s, []badRecord{{key: items[0].key[:], reason: err.Error()}})
 		}

@@ -199,7 +199,9 @@ func (q *Queue) load() error {
 			if !ok || q.sink(n) != nil {
 				return nil
 			}
-			q.sinks = append(q.sinks, &sinkState{cfg: SinkConfig{Name: n}, bucket: []byte(name), index: len(q.sinks), notify: make(chan struct{}, 1)})
+			// A copy: name points into the file's memory map, valid only
+			// during the transaction.
+			q.sinks = append(q.sinks, &sinkState{cfg: SinkConfig{Name: n}, bucket: []byte(sinkPrefix + n), index: len(q.sinks), notify: make(chan struct{}, 1)})
 			return nil
 		})
 		if err != nil {

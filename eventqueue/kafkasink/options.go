@@ -120,6 +120,9 @@ func (o *Options) withDefaults() (Options, error) {
 		if len(c.Brokers) > 0 || c.TLS != nil || c.SASL != nil || c.Compression != 0 || c.RequiredAcks != AcksAll || c.ClientID != "" || c.MaxAttempts != 0 || c.WriteTimeout != 0 || c.AutoCreateTopics {
 			return c, fmt.Errorf("%w: Writer is set: configure the writer itself, not Brokers, TLS, SASL, Compression, RequiredAcks, ClientID, MaxAttempts, WriteTimeout or AutoCreateTopics", ErrInvalidOptions)
 		}
+		if c.Writer.Addr == nil {
+			return c, fmt.Errorf("%w: Writer.Addr is nil", ErrInvalidOptions)
+		}
 		if c.Writer.Async {
 			return c, fmt.Errorf("%w: Writer.Async is true: an asynchronous writer cannot confirm delivery", ErrInvalidOptions)
 		}

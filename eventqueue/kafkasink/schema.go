@@ -70,6 +70,7 @@ var errMalformedFields = errors.New("kafkasink: record fields are not a JSON obj
 // anonymous_id is present only for an authenticated visitor (visitor_id
 // is then its authenticated id).
 func appendValue(b []byte, r *hits.Record) ([]byte, error) {
+	start := len(b)
 	b = append(b, `{"schema":1,"id":"`...)
 	b = appendUUID(b, r)
 	b = append(b, `","kind":`...)
@@ -87,10 +88,9 @@ func appendValue(b []byte, r *hits.Record) ([]byte, error) {
 	b = append(b, `,"created":"`...)
 	b = r.Created.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 	b = append(b, `","fields":`...)
-	n := len(b)
 	b, err := appendFields(b, r.Fields, fieldNames[r.Type])
 	if err != nil {
-		return b[:n], err
+		return b[:start], err
 	}
 	return append(b, '}'), nil
 }
@@ -222,10 +222,28 @@ func skipValue(b []byte, i int) int {
 	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
 		j++
 	}
-	if j == i {
+	if !literal(b[i:j]) {
 		return -1
 	}
 	return j
+}
+
+// literal reports whether v looks like a JSON number, true, false or
+// null (a number's digits are not checked in detail: fields were valid
+// JSON when they were enqueued).
+func literal(v []byte) bool {
+	switch string(v) {
+	case "":
+		return false
+	case "true", "false", "null":
+		return true
+	}
+	for _, c := range v {
+		if !('0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
+			return false
+		}
+	}
+	return true
 }
 
 const hexDigits = "0123456789abcdef"
