@@ -194,7 +194,7 @@ func TestCorruptRecordsDeadLettered(t *testing.T) {
 	assert.Error(t, entries[1].Err)
 	assert.ErrorIs(t, entries[1].Err, eventqueue.ErrCorrupt)
 	startRun(t, q)
-	flush(t, q)
+	settle(t, q)
 	assert.Equal(t, []uuid.UUID{recs[0].ID, recs[2].ID}, rec.ids())
 	dead, err := q.DeadLetters(100)
 	require.NoError(t, err)

@@ -64,7 +64,9 @@ func (q *Queue) Run(ctx context.Context) error {
 }
 
 // Flush asks every sink to send its backlog now, without waiting for full
-// batches, and waits until the backlogs are empty. It returns ctx's error
+// batches, and waits until its sink confirmed every record (their deletes
+// are committed with the next write, or by Close: a crash before that
+// sends them again, as delivery is at least once). It returns ctx's error
 // if ctx ends first (a sink down keeps its backlog). A Buffered queue
 // first commits the records it holds, so they are durable in any case.
 // Delivery is Run's work: without Run, Flush returns nil only if the
@@ -91,7 +93,7 @@ func (q *Queue) Flush(ctx context.Context) error {
 		pending, progress := int64(0), q.progress
 		for _, s := range q.sinks {
 			if s.kinds != 0 {
-				pending += s.depth
+				pending += max(0, s.depth-s.deleting.Load())
 			}
 		}
 		q.mu.Unlock()
@@ -411,6 +413,8 @@ func (q *Queue) forget(s *sinkState, items []item) {
 	s.deleting.Add(int64(len(items)))
 	q.mu.Lock()
 	q.group.deletes = append(q.group.deletes, delivered{s: s, items: items})
+	close(q.progress) // delivered: Flush need not wait for the commit
+	q.progress = make(chan struct{})
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
@@ -452,6 +456,14 @@ func (q *Queue) removed(deletes []delivered, removed []removal, err error) {
 	if len(deletes) == 0 {
 		return
 	}
+	// deleting first: depth-deleting (what Flush waits for) may overcount
+	// for a moment, never undercount.
+	for _, d := range deletes {
+		d.s.deleting.Add(-int64(len(d.items)))
+		if err != nil {
+			d.s.rewind.Store(true)
+		}
+	}
 	if err == nil {
 		for _, s := range q.sinks {
 			if r := removed[s.index]; r.n > 0 {
@@ -460,10 +472,6 @@ func (q *Queue) removed(deletes []delivered, removed []removal, err error) {
 		}
 	}
 	for _, d := range deletes {
-		d.s.deleting.Add(-int64(len(d.items)))
-		if err != nil {
-			d.s.rewind.Store(true)
-		}
 		select {
 		case d.s.notify <- struct{}{}:
 		default:

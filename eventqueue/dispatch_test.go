@@ -160,7 +160,7 @@ func TestDeleteOnlyAfterConfirm(t *testing.T) {
 	q = openQueue(t, path, oneSink("rec", rec))
 	assert.EqualValues(t, 5, sinkStats(t, q, "rec").Depth)
 	startRun(t, q)
-	flush(t, q)
+	settle(t, q)
 	assert.Equal(t, idsOf(recs), rec.ids())
 	assert.GreaterOrEqual(t, rec.records()[0].Attempts, uint32(2), "attempts survive the restart")
 	entries, err = q.Peek("rec", 10)

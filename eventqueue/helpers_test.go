@@ -212,6 +212,21 @@ func flush(tb testing.TB, q *eventqueue.Queue) {
 	require.NoError(tb, q.Flush(ctx))
 }
 
+// settle flushes q and waits for the commit deleting the delivered
+// records: Flush returns once the sinks confirmed them.
+func settle(tb testing.TB, q *eventqueue.Queue) {
+	tb.Helper()
+	flush(tb, q)
+	eventually(tb, func() bool {
+		for _, s := range q.Stats().Sinks {
+			if s.Configured && s.Bytes != 0 {
+				return false
+			}
+		}
+		return true
+	}, "delivered records deleted")
+}
+
 // eventually waits until cond holds, failing the test after waitLimit.
 func eventually(tb testing.TB, cond func() bool, msg string) {
 	tb.Helper()

@@ -34,7 +34,9 @@ type SinkStats struct {
 	// Configured is false for a backlog left in the file by a sink that
 	// is no longer configured.
 	Configured bool
-	// Depth and Bytes are the records waiting for this sink.
+	// Depth is the records waiting for this sink; Bytes is what its
+	// backlog holds in the file, including delivered records until the
+	// commit that deletes them.
 	Depth int64
 	Bytes int64
 	// OldestAge is the age of the oldest waiting record (0 if none).
@@ -56,7 +58,7 @@ func (q *Queue) Stats() Stats {
 		ss := SinkStats{
 			Name:            s.cfg.Name,
 			Configured:      s.kinds != 0,
-			Depth:           s.committed.Load(),
+			Depth:           max(0, s.committed.Load()-s.deleting.Load()),
 			Bytes:           s.bytes.Load(),
 			Sent:            s.sent.Load(),
 			Batches:         s.batches.Load(),

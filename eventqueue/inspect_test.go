@@ -70,7 +70,7 @@ func TestStats(t *testing.T) {
 	require.ErrorIs(t, q.Enqueue(ctx, pageRecord(t, "d")), eventqueue.ErrQueueFull)
 
 	startRun(t, q)
-	flush(t, q)
+	settle(t, q)
 
 	st = q.Stats()
 	assert.EqualValues(t, 6, st.Enqueued)
@@ -202,7 +202,7 @@ func TestPurgeDuringSend(t *testing.T) {
 	<-entered
 	require.NoError(t, q.Purge(context.Background(), testEnv, "v1"))
 	close(release)
-	flush(t, q)
+	settle(t, q)
 	st := q.Stats()
 	assert.Zero(t, st.Sinks[0].Depth)
 	assert.Zero(t, st.Sinks[0].Bytes)

@@ -273,7 +273,7 @@ func TestQueueFull(t *testing.T) {
 
 			// Drained, it takes records again; a new episode is a new event.
 			stop := startRun(t, q)
-			flush(t, q)
+			settle(t, q)
 			require.NoError(t, stop()) // nothing drains while it fills again
 			fill()
 			assert.EqualValues(t, 6, q.Stats().RejectedFull)
