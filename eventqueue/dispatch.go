@@ -254,6 +254,7 @@ func (q *Queue) read(s *sinkState) (recs []Record, items []item, bad []badRecord
 		s.from = 0
 		return nil, nil, nil, errDeleteFailed
 	}
+	s.purges = q.purgesFinished.Load()
 	if n := min(s.committed.Load()-s.deleting.Load(), int64(s.cfg.BatchSize)); n > 0 {
 		recs, items = make([]Record, 0, n), make([]item, 0, n)
 	}
@@ -409,9 +410,21 @@ func (q *Queue) deleteNow(s *sinkState, items []item) error {
 // sends the records after them. A crash before that commit sends them
 // again (delivery is at least once).
 func (q *Queue) forget(s *sinkState, items []item) {
+	q.mu.Lock()
+	if q.purgesStarted.Load() != s.purges {
+		// A Purge ran, or runs, since the batch was read: it may have
+		// deleted some of its records, which deleting must not count
+		// (Flush and the dispatcher would take the backlog for smaller
+		// than it is until the next commit). A Purge that starts after
+		// this check commits the deletes handed over here first.
+		q.mu.Unlock()
+		if q.deleteNow(s, items) == nil {
+			return
+		}
+		q.mu.Lock()
+	}
 	s.from = binary.BigEndian.Uint64(items[len(items)-1].key[:]) + 1
 	s.deleting.Add(int64(len(items)))
-	q.mu.Lock()
 	q.group.deletes = append(q.group.deletes, delivered{s: s, items: items})
 	close(q.progress) // delivered: Flush need not wait for the commit
 	q.progress = make(chan struct{})

@@ -258,6 +258,9 @@ func (q *Queue) Purge(ctx context.Context, envID string, visitorIDs ...string) e
 	if len(visitorIDs) == 0 {
 		return nil
 	}
+	// Before commitNow, which takes q.mu: see forget.
+	q.purgesStarted.Add(1)
+	defer q.purgesFinished.Add(1)
 	ids := make(map[string]bool, len(visitorIDs))
 	for _, id := range visitorIDs {
 		if id != "" {

@@ -71,6 +71,9 @@ type Queue struct {
 
 	enqueued     atomic.Uint64
 	rejectedFull atomic.Uint64
+	// Purges started and finished: a dispatcher whose batch was out
+	// while a Purge ran deletes the delivered records itself (see send).
+	purgesStarted, purgesFinished atomic.Uint64
 	// deadMu serializes the transactions that change the dead letters,
 	// each with its update of deadCount.
 	deadMu    sync.Mutex
@@ -94,7 +97,10 @@ type sinkState struct {
 	// then they stay in committed and reads start after them.
 	deleting atomic.Int64 // delivered records not yet deleted
 	from     uint64       // owned by the dispatcher: the next sequence number to read
-	rewind   atomic.Bool  // a delete failed: read from the start again
+	// purges is Queue.purgesFinished when the dispatcher read its batch
+	// (owned by the dispatcher).
+	purges uint64
+	rewind atomic.Bool // a delete failed: read from the start again
 
 	sent, retried, dead, expired, batches atomic.Uint64
 	lastLatency                           atomic.Int64

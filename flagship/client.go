@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -142,11 +143,28 @@ func validate(envID, apiKey string, cfg *config) error {
 	}
 	if cfg.noHTTPDelivery && cfg.tracker == nil && len(cfg.sinks) == 0 {
 		errs = append(errs, errors.New("WithoutHTTPDelivery without WithSink or WithTracker: records would go nowhere"))
+	} else if cfg.noHTTPDelivery && cfg.tracker == nil {
+		for _, k := range []hits.Kind{hits.KindHit, hits.KindActivation, hits.KindConsent} {
+			if !sinksTake(cfg.sinks, k) {
+				errs = append(errs, fmt.Errorf("WithoutHTTPDelivery: no sink of WithSink takes %s records, which would be refused", k))
+			}
+		}
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// sinksTake reports whether a sink takes records of kind k (a sink
+// without Kinds takes every kind).
+func sinksTake(sinks []eventqueue.SinkConfig, k hits.Kind) bool {
+	for _, s := range sinks {
+		if len(s.Kinds) == 0 || slices.Contains(s.Kinds, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func isIDChars(s string) bool {

@@ -412,7 +412,9 @@ func WithSink(s eventqueue.SinkConfig) Option {
 
 // WithoutHTTPDelivery stops delivering hits and activations to Flagship's
 // events and activation endpoints: records go only to the sinks given by
-// [WithSink] (one is required), for example Kafka alone (see package
+// [WithSink], which must take every kind between them (hits, activations,
+// consents), or to a tracker given by [WithTracker]; for example to Kafka
+// alone (see package
 // [github.com/seed27eed597/flagship-go/eventqueue/kafkasink]). Flagship's
 // reports then see none of this client's traffic. Backlogs the HTTP sinks
 // left in the queue file are kept and counted, not sent. Default: the HTTP

@@ -515,3 +515,23 @@ func BenchmarkRawWrite100(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkSend100 is the sink alone, for the breakdown of
+// BenchmarkFlush100: one Send of 100 records to the 1-partition topic
+// (encoding the messages and one synchronous produce).
+func BenchmarkSend100(b *testing.B) {
+	recs, _ := benchData(b)
+	br := startBroker(b)
+	ks := newSink(b, br.Addr(), flushTopic, recs[:100])
+	defer ks.Close()
+	batch := queued(recs[:100])
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		if err := ks.Send(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "records/s")
+}

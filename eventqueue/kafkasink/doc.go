@@ -14,8 +14,11 @@
 //	client, err := flagship.New(ctx, envID, apiKey, flagship.WithSink(ks.Config()))
 //
 // The Kafka backlog has its own progress in the queue file: a Kafka
-// outage never holds back the HTTP delivery to Flagship, nor the other
-// way round. Add flagship.WithoutHTTPDelivery to send to Kafka alone.
+// outage does not hold back the HTTP delivery to Flagship, nor the other
+// way round, until the backlog of the destination that is down reaches
+// the queue's bounds (flagship.WithQueueLimits): the queue then refuses
+// new records, for every destination. Add flagship.WithoutHTTPDelivery
+// to send to Kafka alone.
 //
 // # Messages
 //
@@ -76,7 +79,10 @@
 // record the broker declares invalid, are permanent: that record goes to
 // the dead letters with Kafka's reason, its neighbours are delivered.
 //
-// Send gives kafka-go all its messages in one call and never waits for
-// kafka-go's BatchTimeout: a flush of a partial batch costs one produce
-// request per partition.
+// Send never waits for kafka-go's BatchTimeout: a flush of a partial
+// batch costs one produce request per partition for each 1000 records or
+// MaxMessageBytes bytes. kafka-go acknowledges each produce request on
+// its own; Send hands it at most one per partition at a time, and holds
+// back the later messages of a visitor whose message failed, so that a
+// retry never lets a visitor's later message overtake an earlier one.
 package kafkasink

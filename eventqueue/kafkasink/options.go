@@ -73,7 +73,7 @@ type Options struct {
 	// exists so that no record is lost.
 	RequiredAcks Acks
 	// Compression compresses produced batches: kafka.Gzip, kafka.Snappy,
-	// kafka.Lz4 or kafka.Zstd. Default none.
+	// kafka.Lz4 or kafka.Zstd (other values are refused). Default none.
 	Compression kafka.Compression
 	// TLS, when set, connects to the brokers over TLS.
 	TLS *tls.Config
@@ -85,7 +85,9 @@ type Options struct {
 	// MaxMessageBytes is the largest message produced, and the largest
 	// produce request per partition. A record whose message is larger goes
 	// to the dead letters. Keep it at or under the topic's
-	// max.message.bytes. Default [DefaultMaxMessageBytes].
+	// max.message.bytes. Default [DefaultMaxMessageBytes]; with Writer,
+	// its BatchBytes (kafka-go's 1 MiB if zero), which is also the most
+	// it may be.
 	MaxMessageBytes int
 	// WriteTimeout bounds one produce request. Default
 	// [DefaultWriteTimeout].
@@ -106,7 +108,9 @@ type Options struct {
 	// acknowledgements (RequiredAcks RequireOne or RequireAll). Its
 	// BatchTimeout is waited for by every batch smaller than its
 	// BatchSize: set it low (the built writer uses 1 ns) or flushes wait
-	// for it.
+	// for it. Send hands it at most BatchSize messages and BatchBytes
+	// bytes per WriteMessages call (so that each partition gets one
+	// batch per call), and expects to be its only user.
 	Writer *kafka.Writer
 
 	// Logger receives kafka-go's error logs at debug level (the queue
@@ -135,8 +139,15 @@ func (o *Options) withDefaults() (Options, error) {
 		if c.Writer.Topic == "" && c.Topic == "" && !coversAllKinds(c.Topics) {
 			return c, fmt.Errorf("%w: Topic is required (or Topics for every kind) unless Writer.Topic is set", ErrInvalidOptions)
 		}
-		if c.Writer.BatchBytes > 0 && c.MaxMessageBytes == 0 {
-			c.MaxMessageBytes = int(c.Writer.BatchBytes)
+		if !knownCompression(c.Writer.Compression) {
+			return c, fmt.Errorf("%w: Writer.Compression %d: want none, kafka.Gzip, kafka.Snappy, kafka.Lz4 or kafka.Zstd", ErrInvalidOptions, c.Writer.Compression)
+		}
+		_, batchBytes := writerLimits(c.Writer)
+		if c.MaxMessageBytes == 0 {
+			c.MaxMessageBytes = batchBytes
+		}
+		if c.MaxMessageBytes > batchBytes {
+			return c, fmt.Errorf("%w: MaxMessageBytes %d exceeds Writer.BatchBytes (%d), which kafka-go holds every message to", ErrInvalidOptions, c.MaxMessageBytes, batchBytes)
 		}
 	} else {
 		if len(c.Brokers) == 0 {
@@ -149,6 +160,9 @@ func (o *Options) withDefaults() (Options, error) {
 		}
 		if c.Topic == "" && !coversAllKinds(c.Topics) {
 			return c, fmt.Errorf("%w: Topic is required (or Topics for every kind)", ErrInvalidOptions)
+		}
+		if !knownCompression(c.Compression) {
+			return c, fmt.Errorf("%w: Compression %d: want none, kafka.Gzip, kafka.Snappy, kafka.Lz4 or kafka.Zstd", ErrInvalidOptions, c.Compression)
 		}
 		if c.RequiredAcks != AcksAll && c.RequiredAcks != AcksLeader {
 			return c, fmt.Errorf("%w: RequiredAcks %v", ErrInvalidOptions, c.RequiredAcks)
@@ -181,6 +195,12 @@ func (o *Options) withDefaults() (Options, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
+}
+
+// knownCompression reports whether kafka-go has a codec for c (or c is
+// none): it sends the codec number of any other value, uncompressed.
+func knownCompression(c kafka.Compression) bool {
+	return c >= 0 && c <= kafka.Zstd
 }
 
 func coversAllKinds(m map[hits.Kind]string) bool {

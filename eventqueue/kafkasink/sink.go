@@ -17,7 +17,7 @@ import (
 // writerBatchSize is the built writer's largest produce request per
 // partition, in messages: a Send of more records for one partition takes
 // several requests.
-const writerBatchSize = 1000
+const writerBatchSize = 256
 
 // Sink produces queued records to Kafka, one message per record. It is
 // safe for concurrent use.
@@ -27,6 +27,13 @@ type Sink struct {
 	owned     bool             // w was built here: Close closes it
 	topics    [4]string        // by hits.Kind; "" leaves the writer's topic
 	maxBytes  int
+	// A WriteMessages call gets at most batchSize messages of at most
+	// batchBytes bytes in all, the writer's BatchSize and BatchBytes, so
+	// that kafka-go makes at most one batch per partition of them.
+	batchSize  int
+	batchBytes int
+	// sendTimeout leaves kafka-go time for its own attempts at a batch.
+	sendTimeout time.Duration
 
 	closeOnce sync.Once
 	closeErr  error
@@ -53,11 +60,16 @@ func New(opts Options) (*Sink, error) {
 	}
 	if o.Writer != nil {
 		s.w = o.Writer
+		s.batchSize, s.batchBytes = writerLimits(o.Writer)
+		s.sendTimeout = sendTimeout(o.Writer)
 		if o.Writer.Balancer == nil {
 			o.Logger.Warn("kafkasink: the writer has no Balancer (kafka-go round-robins): a visitor's messages may land on different partitions and lose their order")
 		}
-		if t := o.Writer.BatchTimeout; t == 0 || t > 10*time.Millisecond {
-			o.Logger.Warn("kafkasink: batches smaller than the writer's BatchSize wait for its BatchTimeout before they are produced", slog.Duration("batch_timeout", max(t, time.Second)))
+		if t := o.Writer.BatchTimeout; t <= 0 || t > 10*time.Millisecond {
+			if t <= 0 {
+				t = time.Second // kafka-go's default
+			}
+			o.Logger.Warn("kafkasink: batches smaller than the writer's BatchSize wait for its BatchTimeout before they are produced", slog.Duration("batch_timeout", t))
 		}
 		return s, nil
 	}
@@ -74,12 +86,13 @@ func New(opts Options) (*Sink, error) {
 		Balancer:    &kafka.Murmur2Balancer{},
 		MaxAttempts: o.MaxAttempts,
 		// kafka-go's batches are per partition and a batch short of
-		// BatchSize waits for BatchTimeout. Send hands all its messages
-		// over in one call, and kafka-go appends a call's messages for a
-		// partition under that partition's lock, so a batch's timer,
-		// firing at once, queues it right after the call: a Send never
-		// waits for a timer. (kafka-go allocates BatchSize messages per
-		// batch: more than a Send's records would only cost memory.)
+		// BatchSize waits for BatchTimeout. Send hands its messages over
+		// in calls of at most BatchSize messages and BatchBytes bytes,
+		// and kafka-go appends a call's messages for a partition under
+		// that partition's lock, so a batch's timer, firing at once,
+		// queues it right after the call: a Send never waits for a
+		// timer. (kafka-go allocates BatchSize messages per batch: more
+		// than a Send's records would only cost memory.)
 		BatchSize:              writerBatchSize,
 		BatchTimeout:           time.Nanosecond,
 		BatchBytes:             int64(o.MaxMessageBytes),
@@ -96,7 +109,44 @@ func New(opts Options) (*Sink, error) {
 		}),
 	}
 	s.owned = true
+	s.batchSize, s.batchBytes = writerLimits(s.w)
+	s.sendTimeout = sendTimeout(s.w)
 	return s, nil
+}
+
+// sendTimeout returns how long a Send may take before the queue gives up
+// on it: kafka-go's metadata request (ReadTimeout), then its attempts at a
+// batch (MaxAttempts produce requests of WriteTimeout, with backoffs of
+// at most WriteBackoffMax in between), plus a margin. A Send cut shorter
+// leaves the batch in flight: it may still be stored, and its records are
+// sent again.
+func sendTimeout(w *kafka.Writer) time.Duration {
+	or := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	attempts := w.MaxAttempts
+	if attempts <= 0 {
+		attempts = 10
+	}
+	d := or(w.ReadTimeout, 10*time.Second) + time.Duration(attempts)*or(w.WriteTimeout, 10*time.Second) +
+		time.Duration(attempts-1)*or(w.WriteBackoffMax, time.Second)
+	return max(d+5*time.Second, eventqueue.DefaultSendTimeout)
+}
+
+// writerLimits returns w's BatchSize and BatchBytes, or kafka-go's
+// defaults for zeros.
+func writerLimits(w *kafka.Writer) (size, bytes int) {
+	size, bytes = w.BatchSize, int(w.BatchBytes)
+	if size <= 0 {
+		size = 100
+	}
+	if bytes <= 0 {
+		bytes = 1 << 20
+	}
+	return size, bytes
 }
 
 // validTopic reports whether t is a legal Kafka topic name.
@@ -115,13 +165,16 @@ func validTopic(t string) bool {
 
 // Config returns the queue settings for this sink: name [DefaultName],
 // batches of [DefaultBatchSize] records or [DefaultFlushInterval], no
-// expiry. Give it to flagship.WithSink, or adjust it first.
+// expiry, and a SendTimeout that leaves the writer time for its own
+// attempts (MaxAttempts × WriteTimeout and backoffs; 47 s with the
+// defaults). Give it to flagship.WithSink, or adjust it first.
 func (s *Sink) Config() eventqueue.SinkConfig {
 	return eventqueue.SinkConfig{
 		Name:          DefaultName,
 		Sink:          s,
 		BatchSize:     DefaultBatchSize,
 		FlushInterval: DefaultFlushInterval,
+		SendTimeout:   s.sendTimeout,
 	}
 }
 
@@ -130,9 +183,10 @@ func (s *Sink) Config() eventqueue.SinkConfig {
 func (s *Sink) Stats() kafka.WriterStats { return s.w.Stats() }
 
 // Close closes the writer New built, waiting for the batches a cancelled
-// Send left in flight, and its connections. It never closes a writer
-// given in [Options]. Sends after Close fail, and their records stay
-// queued.
+// Send left in flight (kafka-go gives each its MaxAttempts of
+// WriteTimeout: with brokers that do not answer, about 30 s with the
+// defaults), and its connections. It never closes a writer given in
+// [Options]. Sends after Close fail, and their records stay queued.
 func (s *Sink) Close() error {
 	s.closeOnce.Do(func() {
 		if s.owned {
@@ -164,7 +218,7 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 	size := 0
 	for i := range batch {
 		r := &batch[i].Record
-		size += 192 + len(r.Fields) + 2*len(r.VisitorID) + len(r.AnonymousID) + len(r.EnvID)
+		size += 256 + 2*len(r.Fields) + 2*len(r.VisitorID) + len(r.AnonymousID) + len(r.EnvID)
 	}
 	arena := make([]byte, 0, size)
 	msgs := make([]kafka.Message, 0, len(batch))
@@ -215,24 +269,85 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 		msgs = append(msgs, m)
 		index = append(index, i)
 	}
-	if len(msgs) > 0 {
-		err := s.w.WriteMessages(ctx, msgs...)
+	// kafka-go acknowledges each of its batches on its own, and the
+	// messages of a partition beyond BatchSize or BatchBytes make several
+	// batches: a visitor's later batch could be stored while an earlier
+	// one fails, and then overtake it on the retry. So WriteMessages gets
+	// at most one batch per partition at a time, and a visitor whose
+	// message failed has its later messages held back, failed with the
+	// same error, to be retried after it.
+	var failedKeys map[string]error
+	for start := 0; start < len(msgs); {
+		end, size := start, 0
+		for end < len(msgs) && end-start < s.batchSize {
+			n := messageSize(&msgs[end])
+			if end > start && size+n > s.batchBytes {
+				break
+			}
+			size += n
+			end++
+		}
+		chunk, at := msgs[start:end], index[start:end]
+		first := start == 0
+		start = end
+		if failedKeys != nil {
+			k := 0
+			for j := range chunk {
+				if e, ok := failedKeys[string(chunk[j].Key)]; ok {
+					fail(at[j], fmt.Errorf("kafkasink: held back behind an earlier message of the visitor: %w", e))
+					continue
+				}
+				chunk[k], at[k] = chunk[j], at[j]
+				k++
+			}
+			if chunk, at = chunk[:k], at[:k]; k == 0 {
+				continue
+			}
+		}
+		err := s.w.WriteMessages(ctx, chunk...)
 		var werrs kafka.WriteErrors
 		switch {
 		case err == nil:
-		case errors.As(err, &werrs) && len(werrs) == len(msgs):
+		case errors.As(err, &werrs) && len(werrs) == len(chunk):
+			failed, retry := 0, error(nil)
 			for j, e := range werrs {
-				if e != nil {
-					fail(index[j], classify(msgs[j].Topic, e))
+				if e == nil {
+					continue
+				}
+				e = classify(chunk[j].Topic, e)
+				fail(at[j], e)
+				if failedKeys == nil {
+					failedKeys = map[string]error{}
+				}
+				if _, ok := failedKeys[string(chunk[j].Key)]; !ok {
+					failedKeys[string(chunk[j].Key)] = e
+				}
+				if failed++; retry == nil && !eventqueue.IsPermanent(e) {
+					retry = e
 				}
 			}
-		case errs == nil:
-			return classify(topicOf(msgs), err)
+			if failed == len(chunk) && retry != nil {
+				// Every partition failed, and not for its messages: the
+				// brokers are down or unreachable, the next calls would
+				// fail too.
+				for _, i := range index[end:] {
+					fail(i, retry)
+				}
+				start = len(msgs)
+			}
+		case first && errs == nil:
+			return classify(topicOf(msgs), err) // nothing delivered, nothing rejected here
 		default:
-			e := classify(topicOf(msgs), err)
-			for _, i := range index {
+			// The call failed as a whole (brokers unreachable, metadata,
+			// ctx, Close): so would the next ones.
+			e := classify(topicOf(chunk), err)
+			for _, i := range at {
 				fail(i, e)
 			}
+			for _, i := range index[end:] {
+				fail(i, e)
+			}
+			start = len(msgs)
 		}
 	}
 	return eventqueue.Partial(errs)
