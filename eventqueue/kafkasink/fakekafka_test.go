@@ -90,7 +90,7 @@ func (f *fakeKafka) RoundTrip(ctx context.Context, _ net.Addr, req kafka.Request
 						return nil, err
 					}
 					recs = append(recs, producedRecord{Topic: t.Topic, Partition: p.Partition, Key: readBytes(r.Key), Value: readBytes(r.Value),
-						Headers: slices.Clone(r.Headers), Time: r.Time})
+						Headers: cloneHeaders(r.Headers), Time: r.Time})
 				}
 				var code kafka.Error
 				if f.reject != nil {
@@ -356,4 +356,15 @@ func TestQueueIsolatesMessageTooLarge(t *testing.T) {
 	assert.EqualValues(t, 39, st.Sent)
 	assert.EqualValues(t, 1, st.DeadLettered)
 	assert.Zero(t, st.Retried)
+}
+
+// cloneHeaders copies headers deeply: the sink reuses the memory of a
+// Send once its writes completed (a real connection has written the
+// bytes by then).
+func cloneHeaders(hs []kafka.Header) []kafka.Header {
+	out := slices.Clone(hs)
+	for i := range out {
+		out[i].Value = bytes.Clone(out[i].Value)
+	}
+	return out
 }

@@ -14,10 +14,26 @@ import (
 	"github.com/seed27eed597/flagship-go/hits"
 )
 
+// sendBuffers are the memory of one Send, reused by the next.
+type sendBuffers struct {
+	arena   []byte
+	msgs    []kafka.Message
+	headers []kafka.Header
+	index   []int
+}
+
+// grow returns s with room for n elements.
+func grow[S ~[]E, E any](s S, n int) S {
+	if cap(s) < n {
+		return make(S, 0, n)
+	}
+	return s
+}
+
 // writerBatchSize is the built writer's largest produce request per
 // partition, in messages: a Send of more records for one partition takes
 // several requests.
-const writerBatchSize = 256
+const writerBatchSize = DefaultBatchSize
 
 // Sink produces queued records to Kafka, one message per record. It is
 // safe for concurrent use.
@@ -34,6 +50,8 @@ type Sink struct {
 	batchBytes int
 	// sendTimeout leaves kafka-go time for its own attempts at a batch.
 	sendTimeout time.Duration
+
+	bufs sync.Pool // *sendBuffers
 
 	closeOnce sync.Once
 	closeErr  error
@@ -220,10 +238,24 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 		r := &batch[i].Record
 		size += 256 + 2*len(r.Fields) + 2*len(r.VisitorID) + len(r.AnonymousID) + len(r.EnvID)
 	}
-	arena := make([]byte, 0, size)
-	msgs := make([]kafka.Message, 0, len(batch))
-	headers := make([]kafka.Header, 0, 4*len(batch))
-	index := make([]int, 0, len(batch)) // msgs[j] is batch[index[j]]
+	// The buffers come from a pool and go back to it only if every write
+	// completed: a write cut short by ctx leaves kafka-go's batches, which
+	// point into them, in flight.
+	buf, _ := s.bufs.Get().(*sendBuffers)
+	if buf == nil {
+		buf = &sendBuffers{}
+	}
+	reuse := s.owned || s.w.Completion == nil // a Completion callback may keep the messages
+	defer func() {
+		if reuse {
+			s.bufs.Put(buf)
+		}
+	}()
+	arena := grow(buf.arena[:0], size)
+	msgs := grow(buf.msgs[:0], len(batch))
+	headers := grow(buf.headers[:0], 4*len(batch))
+	index := grow(buf.index[:0], len(batch)) // msgs[j] is batch[index[j]]
+	defer func() { buf.arena, buf.msgs, buf.headers, buf.index = arena, msgs, headers, index }()
 	var errs []error
 	fail := func(i int, err error) {
 		if errs == nil {
@@ -306,6 +338,9 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 		}
 		err := s.w.WriteMessages(ctx, chunk...)
 		var werrs kafka.WriteErrors
+		if err != nil && !errors.As(err, &werrs) {
+			reuse = false
+		}
 		switch {
 		case err == nil:
 		case errors.As(err, &werrs) && len(werrs) == len(chunk):
