@@ -80,7 +80,7 @@
 // the dead letters with Kafka's reason, its neighbours are delivered.
 //
 // Send never waits for kafka-go's BatchTimeout: a flush of a partial
-// batch costs one produce request per partition for each 1000 records or
+// batch costs one produce request per partition for each 500 records or
 // MaxMessageBytes bytes. kafka-go acknowledges each produce request on
 // its own; Send hands it at most one per partition at a time, and holds
 // back the later messages of a visitor whose message failed, so that a

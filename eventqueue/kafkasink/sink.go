@@ -31,8 +31,9 @@ func grow[S ~[]E, E any](s S, n int) S {
 }
 
 // writerBatchSize is the built writer's largest produce request per
-// partition, in messages: a Send of more records for one partition takes
-// several requests.
+// partition, in messages, and the most messages a Send hands kafka-go in
+// one call: a default Send is one call. kafka-go allocates room for this
+// many messages in every batch, so more would only cost memory.
 const writerBatchSize = DefaultBatchSize
 
 // Sink produces queued records to Kafka, one message per record. It is
