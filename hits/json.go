@@ -3,7 +3,8 @@ package hits
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/seed27eed597/flagship-go/internal/jsonenc"
 )
 
 // This file holds the JSON primitives the encoders share. They produce
@@ -15,57 +16,7 @@ import (
 const hexDigits = "0123456789abcdef"
 
 // appendString appends s as a JSON string.
-func appendString[S ~[]byte | ~string](b []byte, s S) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		n := min(len(s)-i, utf8.UTFMax)
-		r, size := utf8.DecodeRuneInString(string(s[i : i+n]))
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+func appendString[S ~[]byte | ~string](b []byte, s S) []byte { return jsonenc.AppendString(b, s) }
 
 // appendFloat appends a finite f as encoding/json does: like %g, but with
 // the exponent form only below 1e-6 or from 1e21 on, e.g. 12.5, 1e+21.

@@ -274,7 +274,7 @@ func TestAppendString(t *testing.T) {
 		{give: "plain", want: `"plain"`},
 		{give: `q"b\s`, want: `"q\"b\\s"`},
 		{give: "\n\r\t", want: `"\n\r\t"`},
-		{give: "\x00\x01\x08\x0c\x1f", want: `"\u0000\u0001\u0008\u000c\u001f"`},
+		{give: "\x00\x01\x08\x0c\x1f", want: `"\u0000\u0001\b\f\u001f"`},
 		{give: "\x7f", want: "\"\x7f\""},
 		{give: "é🙂", want: `"é🙂"`},
 		{give: "a\xffb", want: `"a\ufffdb"`},
