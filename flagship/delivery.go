@@ -129,10 +129,10 @@ func (c *Client) queueEvent(ctx context.Context, e eventqueue.Event) {
 }
 
 // Flush delivers what the queue holds now, without waiting for batches
-// to fill, and returns when every backlog is empty. It returns ctx's error
-// if ctx ends first (a destination down keeps its backlog, which stays on
-// disk), and nil at once when records go to a tracker given by
-// [WithTracker].
+// to fill, and returns when every destination confirmed every record. It
+// returns ctx's error if ctx ends first (a destination down keeps its
+// backlog, which stays on disk), and nil at once when records go to a
+// tracker given by [WithTracker].
 func (c *Client) Flush(ctx context.Context) error {
 	if c.closed.Load() {
 		return ErrClosed

@@ -110,8 +110,7 @@ func New(opts Options) (*Sink, error) {
 		// and kafka-go appends a call's messages for a partition under
 		// that partition's lock, so a batch's timer, firing at once,
 		// queues it right after the call: a Send never waits for a
-		// timer. (kafka-go allocates BatchSize messages per batch: more
-		// than a Send's records would only cost memory.)
+		// timer.
 		BatchSize:              writerBatchSize,
 		BatchTimeout:           time.Nanosecond,
 		BatchBytes:             int64(o.MaxMessageBytes),
