@@ -1,0 +1,361 @@
+package demo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/seed27eed597/flagship-go/bucketing"
+	"github.com/seed27eed597/flagship-go/eventqueue"
+	"github.com/seed27eed597/flagship-go/flagship"
+	"github.com/seed27eed597/flagship-go/flagshiptest"
+	"github.com/seed27eed597/flagship-go/visitor"
+)
+
+// Report is what a demo run did and saw.
+type Report struct {
+	Visitors  int
+	ServerURL string
+	// Simulated is how long the visitors took; Elapsed adds the final
+	// flush and Close.
+	Simulated, Elapsed time.Duration
+	Campaigns          []*CampaignReport
+	Purchases          int
+	Revenue            float64
+	// Queue is the client's queue counters after Close.
+	Queue          eventqueue.Stats
+	QueueFileBytes int64
+	FlushErr       error
+	FaultsInjected int
+	// ServerHits counts the hits the local server accepted by type;
+	// ServerActivations the activations.
+	ServerHits        map[string]int
+	ServerActivations int
+
+	syncLatencies, decideLatencies []time.Duration
+}
+
+// CampaignReport is one campaign's configured allocation and observed
+// split.
+type CampaignReport struct {
+	ID, Name, Type string
+	// Eligible counts the visitors whose context matched the campaign's
+	// targeting; the split is among them.
+	Eligible   int
+	Variations []*VariationReport
+	// Unallocated is the share of eligible visitors no variation takes
+	// (allocations summing to less than 100%): they get the defaults.
+	Unallocated *VariationReport
+}
+
+// VariationReport is one variation's share.
+type VariationReport struct {
+	ID, Name  string
+	Reference bool
+	// Configured is the allocation, in percent of eligible visitors.
+	Configured float64
+	// Visitors got this variation; Purchases of them bought.
+	Visitors, Purchases int
+}
+
+// Observed is the variation's share of the campaign's eligible visitors,
+// in percent.
+func (c *CampaignReport) Observed(v *VariationReport) float64 {
+	if c.Eligible == 0 {
+		return 0
+	}
+	return 100 * float64(v.Visitors) / float64(c.Eligible)
+}
+
+// Rows returns the variations followed by the unallocated share, if any.
+func (c *CampaignReport) Rows() []*VariationReport {
+	if c.Unallocated == nil {
+		return c.Variations
+	}
+	return append(c.Variations[:len(c.Variations):len(c.Variations)], c.Unallocated)
+}
+
+func newReport(f *bucketing.File, visitors int) *Report {
+	r := &Report{Visitors: visitors}
+	for _, c := range f.Campaigns {
+		cr := &CampaignReport{ID: c.ID, Name: c.Name, Type: c.Type}
+		// The demo's campaigns have one variation group each; with more,
+		// the allocations of the first are shown.
+		var total float64
+		if len(c.VariationGroups) > 0 {
+			for _, v := range c.VariationGroups[0].Variations {
+				cr.Variations = append(cr.Variations, &VariationReport{
+					ID: v.ID, Name: v.Name, Reference: v.Reference, Configured: float64(v.Allocation),
+				})
+				total += float64(v.Allocation)
+			}
+		}
+		if total < 100 {
+			cr.Unallocated = &VariationReport{Name: "(no variation: defaults)", Configured: 100 - total}
+		}
+		r.Campaigns = append(r.Campaigns, cr)
+	}
+	return r
+}
+
+// tally is one worker's counts, merged into the report at the end.
+type tally struct {
+	campaigns                      map[string]*campaignTally
+	purchases                      int
+	revenue                        float64
+	syncLatencies, decideLatencies []time.Duration
+}
+
+type campaignTally struct {
+	eligible   int
+	variations map[string][2]int // visitors, purchases
+}
+
+func newTally(r *Report) *tally {
+	t := &tally{campaigns: make(map[string]*campaignTally, len(r.Campaigns))}
+	for _, c := range r.Campaigns {
+		t.campaigns[c.ID] = &campaignTally{variations: map[string][2]int{}}
+	}
+	return t
+}
+
+// record counts the variations the visitor was served (read back from its
+// flags, as a reporting integration would) among the campaigns it was
+// eligible for.
+func (t *tally) record(v *visitor.Visitor, eligible map[string]bool, purchased bool) {
+	if purchased {
+		t.purchases++
+	}
+	served := map[string]string{}
+	for _, f := range v.Flags() {
+		served[f.Info.CampaignID] = f.Info.VariationID
+	}
+	for id, ct := range t.campaigns {
+		if !eligible[id] {
+			continue
+		}
+		ct.eligible++
+		n := ct.variations[served[id]] // "" counts the unallocated
+		n[0]++
+		if purchased {
+			n[1]++
+		}
+		ct.variations[served[id]] = n
+	}
+}
+
+func (r *Report) merge(t *tally) {
+	r.Purchases += t.purchases
+	r.Revenue += t.revenue
+	r.syncLatencies = append(r.syncLatencies, t.syncLatencies...)
+	r.decideLatencies = append(r.decideLatencies, t.decideLatencies...)
+	for _, c := range r.Campaigns {
+		ct := t.campaigns[c.ID]
+		c.Eligible += ct.eligible
+		for _, v := range c.Rows() {
+			n := ct.variations[v.ID]
+			v.Visitors += n[0]
+			v.Purchases += n[1]
+		}
+	}
+}
+
+func (r *Report) countServer(h *flagshiptest.Handler) {
+	r.ServerHits = map[string]int{}
+	for _, hit := range h.Hits() {
+		if !hit.FromDecision {
+			r.ServerHits[hit.Type]++
+		}
+	}
+	r.ServerActivations = len(h.Activations())
+}
+
+// SyncLatency returns the p-th percentile (0-100) of the first
+// Synchronize of each visitor: the local decision plus the durable write
+// of its context hit.
+func (r *Report) SyncLatency(p float64) time.Duration { return percentile(r.syncLatencies, p) }
+
+// DecisionLatency returns the p-th percentile (0-100) of the checkout's
+// Synchronize: a local decision, with nothing to write.
+func (r *Report) DecisionLatency(p float64) time.Duration { return percentile(r.decideLatencies, p) }
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func (r *Report) sink(name string) (eventqueue.SinkStats, bool) {
+	for _, s := range r.Queue.Sinks {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return eventqueue.SinkStats{}, false
+}
+
+func totalHits(m map[string]int) int {
+	n := 0
+	for _, c := range m {
+		n += c
+	}
+	return n
+}
+
+// Check returns an error unless every record enqueued was delivered to
+// every destination, exactly as many times as the local server counted.
+func (r *Report) Check() error {
+	var errs []error
+	if r.FlushErr != nil {
+		errs = append(errs, fmt.Errorf("flush: %w", r.FlushErr))
+	}
+	if r.Queue.RejectedFull > 0 {
+		errs = append(errs, fmt.Errorf("%d records refused: queue full", r.Queue.RejectedFull))
+	}
+	var httpSent uint64
+	for _, s := range r.Queue.Sinks {
+		if !s.Configured {
+			continue
+		}
+		if s.Depth > 0 || s.DeadLettered > 0 {
+			errs = append(errs, fmt.Errorf("%s: %d records undelivered, %d dead-lettered", s.Name, s.Depth, s.DeadLettered))
+		}
+		if s.Sent != r.Queue.Enqueued && s.Name != flagship.SinkHTTPHits && s.Name != flagship.SinkHTTPActivations {
+			errs = append(errs, fmt.Errorf("%s: %d records delivered of %d enqueued", s.Name, s.Sent, r.Queue.Enqueued))
+		}
+	}
+	hitsSink, _ := r.sink(flagship.SinkHTTPHits)
+	actsSink, _ := r.sink(flagship.SinkHTTPActivations)
+	httpSent = hitsSink.Sent + actsSink.Sent
+	if httpSent != r.Queue.Enqueued {
+		errs = append(errs, fmt.Errorf("Flagship endpoints: %d records delivered of %d enqueued", httpSent, r.Queue.Enqueued))
+	}
+	if got := uint64(totalHits(r.ServerHits)); got != hitsSink.Sent {
+		errs = append(errs, fmt.Errorf("local server accepted %d hits, the queue delivered %d", got, hitsSink.Sent))
+	}
+	if got := uint64(r.ServerActivations); got != actsSink.Sent {
+		errs = append(errs, fmt.Errorf("local server accepted %d activations, the queue delivered %d", got, actsSink.Sent))
+	}
+	return errors.Join(errs...)
+}
+
+const barWidth = 30
+
+// bar draws p percent as a bar of barWidth cells, in eighths of a cell.
+func bar(p float64) string {
+	eighths := int(math.Round(p / 100 * barWidth * 8))
+	eighths = min(max(eighths, 0), barWidth*8)
+	var b strings.Builder
+	b.WriteString(strings.Repeat("█", eighths/8))
+	if rem := eighths % 8; rem > 0 {
+		b.WriteRune([]rune("▏▎▍▌▋▊▉")[rem-1])
+	}
+	cells := eighths / 8
+	if eighths%8 > 0 {
+		cells++
+	}
+	b.WriteString(strings.Repeat(" ", barWidth-cells))
+	return b.String()
+}
+
+// count formats n with thousands separators.
+func count[T ~int | ~int64 | ~uint64](n T) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func duration(d time.Duration) string {
+	switch {
+	case d < time.Microsecond:
+		return fmt.Sprintf("%d ns", d.Nanoseconds())
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// Render writes the report for a person to read.
+func (r *Report) Render(w io.Writer) {
+	fmt.Fprintf(w, "Flagship Go SDK demo: %s visitors through a shop, BUCKETING mode, local Flagship server at %s\n\n",
+		count(r.Visitors), r.ServerURL)
+
+	fmt.Fprintln(w, "Campaigns: observed split among eligible visitors (bar) beside the configured allocation")
+	for _, c := range r.Campaigns {
+		fmt.Fprintf(w, "\n  %s (%s): %s eligible visitors (%.1f%%)\n", c.Name, c.Type, count(c.Eligible),
+			100*float64(c.Eligible)/float64(max(r.Visitors, 1)))
+		for _, v := range c.Rows() {
+			obs := c.Observed(v)
+			conv := "-"
+			if v.Visitors > 0 {
+				conv = fmt.Sprintf("%.1f%%", 100*float64(v.Purchases)/float64(v.Visitors))
+			}
+			fmt.Fprintf(w, "    %-30s %s %5.1f%%  configured %5.1f%%  Δ %+4.1f  %6s visitors, conversion %s\n",
+				trim(v.Name, 30), bar(obs), obs, v.Configured, obs-v.Configured, count(v.Visitors), conv)
+		}
+	}
+
+	fmt.Fprintf(w, "\nShop: %s purchases (%.1f%% of visitors), revenue %.2f EUR\n",
+		count(r.Purchases), 100*float64(r.Purchases)/float64(max(r.Visitors, 1)), r.Revenue)
+
+	fmt.Fprintln(w, "\nDelivery through the durable queue (bbolt file, fsynced before each call returns):")
+	fmt.Fprintf(w, "  %-22s %10s %10s %9s %6s %8s\n", "destination", "enqueued", "delivered", "retried", "dead", "waiting")
+	for _, s := range r.Queue.Sinks {
+		if !s.Configured {
+			continue
+		}
+		fmt.Fprintf(w, "  %-22s %10s %10s %9s %6s %8s\n", s.Name, count(s.Sent+uint64(s.Depth)+s.DeadLettered),
+			count(s.Sent), count(s.Retried), count(s.DeadLettered), count(s.Depth))
+	}
+	fmt.Fprintf(w, "  records enqueued: %s, refused (queue full): %s, queue file: %.1f MB\n",
+		count(r.Queue.Enqueued), count(r.Queue.RejectedFull), float64(r.QueueFileBytes)/1e6)
+	if r.FaultsInjected > 0 {
+		fmt.Fprintf(w, "  faults injected by the local server: %d (two 503s on /events, one dropped connection on /v2/activate), retried\n",
+			r.FaultsInjected)
+	}
+	fmt.Fprintf(w, "  local server accepted %s hits (%s) and %s activations\n",
+		count(totalHits(r.ServerHits)), hitBreakdown(r.ServerHits), count(r.ServerActivations))
+
+	fmt.Fprintln(w, "\nLatency on the request path:")
+	fmt.Fprintf(w, "  decision (Synchronize, local bucketing):            p50 %-9s p99 %s\n",
+		duration(r.DecisionLatency(50)), duration(r.DecisionLatency(99)))
+	fmt.Fprintf(w, "  first Synchronize (decision + durable context hit): p50 %-9s p99 %s\n",
+		duration(r.SyncLatency(50)), duration(r.SyncLatency(99)))
+	fmt.Fprintf(w, "\nTime: %s for the visitors, %s in all (with the final flush).\n",
+		duration(r.Simulated), duration(r.Elapsed))
+}
+
+func hitBreakdown(m map[string]int) string {
+	var parts []string
+	for _, t := range []string{"PAGEVIEW", "EVENT", "TRANSACTION", "ITEM", "SEGMENT", "SCREENVIEW"} {
+		if m[t] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s", t, count(m[t])))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func trim(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
