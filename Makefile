@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 2m
 
-.PHONY: test test-root test-bench test-kafka bench bench-kafka lint fmt demo fuzz
+.PHONY: test test-root test-bench test-kafka bench bench-kafka lint fmt demo demo-kafka fuzz
 
 test: test-root test-bench test-kafka
 
@@ -42,6 +42,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./bucketing/
 	$(GO) test -run '^$$' -fuzz '^FuzzTargeting$$' -fuzztime $(FUZZTIME) ./bucketing/
 
+# The SDK end to end, offline: a local Flagship server, 10,000 simulated
+# visitors in BUCKETING mode, the durable queue (examples/demo).
 demo:
-	@echo "make demo: not yet — the end-to-end demo arrives with the demo issue."
-	@echo "Meanwhile: go run ./cmd/flagship explain --bucketing ../shared/spec/vectors/bucketing.json --visitor pub-000003 --context plan=pro"
+	$(GO) run ./examples/demo
+
+# The same with the Kafka sink to a local Kafka-protocol broker (kfake).
+demo-kafka:
+	cd kafkatest && $(GO) run ./cmd/demo-kafka

@@ -51,6 +51,9 @@ type Options struct {
 	NoFaults bool
 	// Logger receives the SDK's logs; default discarded.
 	Logger *slog.Logger
+	// OnProgress, if set, is called after each visitor with the number
+	// of visitors done so far, from the goroutine that served it.
+	OnProgress func(done int)
 }
 
 // Run serves opts.Visitors visitors and returns what happened. It returns
@@ -150,6 +153,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	var (
 		next    atomic.Int64
+		done    atomic.Int64
 		mu      sync.Mutex
 		wg      sync.WaitGroup
 		runErr  error
@@ -170,6 +174,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 					runErr = errors.Join(runErr, err)
 					mu.Unlock()
 					return
+				}
+				if opts.OnProgress != nil {
+					opts.OnProgress(int(done.Add(1)))
 				}
 			}
 		}(workers[w])

@@ -152,7 +152,7 @@ func TestBarAndCount(t *testing.T) {
 	assert.Equal(t, strings.Repeat("█", 30), bar(100))
 	assert.Equal(t, strings.Repeat(" ", 30), bar(0))
 	assert.Equal(t, "▌"+strings.Repeat(" ", 29), bar(100.0/60))
-	assert.Equal(t, "10,000", count(10000))
-	assert.Equal(t, "999", count(999))
-	assert.Equal(t, "1,234,567", count(uint64(1234567)))
+	assert.Equal(t, "10,000", Count(10000))
+	assert.Equal(t, "999", Count(999))
+	assert.Equal(t, "1,234,567", Count(uint64(1234567)))
 }

@@ -263,8 +263,8 @@ func bar(p float64) string {
 	return b.String()
 }
 
-// count formats n with thousands separators.
-func count[T ~int | ~int64 | ~uint64](n T) string {
+// Count formats n with thousands separators.
+func Count[T ~int | ~int64 | ~uint64](n T) string {
 	s := fmt.Sprint(n)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -296,11 +296,11 @@ func duration(d time.Duration) string {
 // Render writes the report for a person to read.
 func (r *Report) Render(w io.Writer) {
 	fmt.Fprintf(w, "Flagship Go SDK demo: %s visitors through a shop, BUCKETING mode, local Flagship server at %s\n\n",
-		count(r.Visitors), r.ServerURL)
+		Count(r.Visitors), r.ServerURL)
 
 	fmt.Fprintln(w, "Campaigns: observed split among eligible visitors (bar) beside the configured allocation")
 	for _, c := range r.Campaigns {
-		fmt.Fprintf(w, "\n  %s (%s): %s eligible visitors (%.1f%%)\n", c.Name, c.Type, count(c.Eligible),
+		fmt.Fprintf(w, "\n  %s (%s): %s eligible visitors (%.1f%%)\n", c.Name, c.Type, Count(c.Eligible),
 			100*float64(c.Eligible)/float64(max(r.Visitors, 1)))
 		for _, v := range c.Rows() {
 			obs := c.Observed(v)
@@ -309,12 +309,12 @@ func (r *Report) Render(w io.Writer) {
 				conv = fmt.Sprintf("%.1f%%", 100*float64(v.Purchases)/float64(v.Visitors))
 			}
 			fmt.Fprintf(w, "    %-30s %s %5.1f%%  configured %5.1f%%  Δ %+4.1f  %6s visitors, conversion %s\n",
-				trim(v.Name, 30), bar(obs), obs, v.Configured, obs-v.Configured, count(v.Visitors), conv)
+				trim(v.Name, 30), bar(obs), obs, v.Configured, obs-v.Configured, Count(v.Visitors), conv)
 		}
 	}
 
 	fmt.Fprintf(w, "\nShop: %s purchases (%.1f%% of visitors), revenue %.2f EUR\n",
-		count(r.Purchases), 100*float64(r.Purchases)/float64(max(r.Visitors, 1)), r.Revenue)
+		Count(r.Purchases), 100*float64(r.Purchases)/float64(max(r.Visitors, 1)), r.Revenue)
 
 	fmt.Fprintln(w, "\nDelivery through the durable queue (bbolt file, fsynced before each call returns):")
 	fmt.Fprintf(w, "  %-22s %10s %10s %9s %6s %8s\n", "destination", "enqueued", "delivered", "retried", "dead", "waiting")
@@ -322,17 +322,17 @@ func (r *Report) Render(w io.Writer) {
 		if !s.Configured {
 			continue
 		}
-		fmt.Fprintf(w, "  %-22s %10s %10s %9s %6s %8s\n", s.Name, count(s.Sent+uint64(s.Depth)+s.DeadLettered),
-			count(s.Sent), count(s.Retried), count(s.DeadLettered), count(s.Depth))
+		fmt.Fprintf(w, "  %-22s %10s %10s %9s %6s %8s\n", s.Name, Count(s.Sent+uint64(s.Depth)+s.DeadLettered),
+			Count(s.Sent), Count(s.Retried), Count(s.DeadLettered), Count(s.Depth))
 	}
 	fmt.Fprintf(w, "  records enqueued: %s, refused (queue full): %s, queue file: %.1f MB\n",
-		count(r.Queue.Enqueued), count(r.Queue.RejectedFull), float64(r.QueueFileBytes)/1e6)
+		Count(r.Queue.Enqueued), Count(r.Queue.RejectedFull), float64(r.QueueFileBytes)/1e6)
 	if r.FaultsInjected > 0 {
 		fmt.Fprintf(w, "  faults injected by the local server: %d (two 503s on /events, one dropped connection on /v2/activate), retried\n",
 			r.FaultsInjected)
 	}
 	fmt.Fprintf(w, "  local server accepted %s hits (%s) and %s activations\n",
-		count(totalHits(r.ServerHits)), hitBreakdown(r.ServerHits), count(r.ServerActivations))
+		Count(totalHits(r.ServerHits)), hitBreakdown(r.ServerHits), Count(r.ServerActivations))
 
 	fmt.Fprintln(w, "\nLatency on the request path:")
 	fmt.Fprintf(w, "  decision (Synchronize, local bucketing):            p50 %-9s p99 %s\n",
@@ -347,7 +347,7 @@ func hitBreakdown(m map[string]int) string {
 	var parts []string
 	for _, t := range []string{"PAGEVIEW", "EVENT", "TRANSACTION", "ITEM", "SEGMENT", "SCREENVIEW"} {
 		if m[t] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %s", t, count(m[t])))
+			parts = append(parts, fmt.Sprintf("%s %s", t, Count(m[t])))
 		}
 	}
 	return strings.Join(parts, ", ")
