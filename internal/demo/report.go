@@ -313,8 +313,9 @@ func (r *Report) Render(w io.Writer) {
 		}
 	}
 
-	fmt.Fprintf(w, "\nShop: %s purchases (%.1f%% of visitors), revenue %.2f EUR\n",
-		Count(r.Purchases), 100*float64(r.Purchases)/float64(max(r.Visitors, 1)), r.Revenue)
+	cents := int64(math.Round(r.Revenue * 100))
+	fmt.Fprintf(w, "\nShop: %s purchases (%.1f%% of visitors), revenue %s.%02d EUR\n",
+		Count(r.Purchases), 100*float64(r.Purchases)/float64(max(r.Visitors, 1)), Count(cents/100), cents%100)
 
 	fmt.Fprintln(w, "\nDelivery through the durable queue (bbolt file, fsynced before each call returns):")
 	fmt.Fprintf(w, "  %-22s %10s %10s %9s %6s %8s\n", "destination", "enqueued", "delivered", "retried", "dead", "waiting")
@@ -334,10 +335,10 @@ func (r *Report) Render(w io.Writer) {
 	fmt.Fprintf(w, "  local server accepted %s hits (%s) and %s activations\n",
 		Count(totalHits(r.ServerHits)), hitBreakdown(r.ServerHits), Count(r.ServerActivations))
 
-	fmt.Fprintln(w, "\nLatency on the request path:")
-	fmt.Fprintf(w, "  decision (Synchronize, local bucketing):            p50 %-9s p99 %s\n",
+	fmt.Fprintln(w, "\nLatency on the request path (wall clock, all workers sharing the CPUs):")
+	fmt.Fprintf(w, "  checkout Synchronize (local decision, history read): p50 %-9s p99 %s\n",
 		duration(r.DecisionLatency(50)), duration(r.DecisionLatency(99)))
-	fmt.Fprintf(w, "  first Synchronize (decision + durable context hit): p50 %-9s p99 %s\n",
+	fmt.Fprintf(w, "  first Synchronize (decision + durable context hit):  p50 %-9s p99 %s\n",
 		duration(r.SyncLatency(50)), duration(r.SyncLatency(99)))
 	fmt.Fprintf(w, "\nTime: %s for the visitors, %s in all (with the final flush).\n",
 		duration(r.Simulated), duration(r.Elapsed))
