@@ -66,6 +66,23 @@
 // counters; [WithSink] adds destinations; [WithTracker] replaces the
 // queue. The same file keeps BUCKETING mode's assignment history.
 //
+// # Configuration
+//
+// Every setting is an [Option] given to New, each with a default that
+// suits production: the With* functions of this package, from
+// [WithMode] to [WithRetryBackoff]. README.md lists them all with their
+// defaults (a test keeps that table true). Invalid options make New fail
+// with an error wrapping [ErrInvalidConfig] that lists every problem.
+//
+// # Testing code that uses the SDK
+//
+// Package [github.com/seed27eed597/flagship-go/flagshiptest] is a local
+// Flagship-compatible server, like net/http/httptest: point a client at
+// it with its Server.Options method, give it campaigns, and read back
+// the hits and activations your code sent after [Client.Flush]. It
+// injects faults (status codes, dropped connections, latency, panic
+// mode) to test how your service behaves when Flagship does not.
+//
 // # Caveats
 //
 // The API key travels only in request headers: it is never logged,

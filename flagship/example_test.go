@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 
+	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/flagship"
 	"github.com/seed27eed597/flagship-go/flagshiptest"
 	"github.com/seed27eed597/flagship-go/hits"
@@ -323,4 +324,83 @@ func Example_flagsmithGetFlags() {
 	// discount 10 checkout
 	// menu_order [deals home] vip
 	// vip_feature true vip
+}
+
+// Bucketing mode: the client downloads the environment's bucketing file
+// at start and decides locally; Flush delivers what the durable queue
+// holds and QueueStats reads its counters.
+func ExampleClient_QueueStats() {
+	h, opts, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+
+	fs, err := flagship.New(ctx, flagshiptest.EnvID, "your_api_key",
+		append(opts, flagship.WithMode(flagship.Bucketing))...)
+	if err != nil {
+		panic(err)
+	}
+	defer fs.Close(ctx)
+
+	v, err := fs.NewVisitor("user_#1234", visitor.Attributes{"isVip": false})
+	if err != nil {
+		panic(err)
+	}
+	if err := v.Synchronize(ctx); err != nil { // local: no network call
+		panic(err)
+	}
+	if err := v.Activate(ctx, "btn-color"); err != nil {
+		panic(err)
+	}
+	if err := v.SendHit(ctx, hits.Page{URL: "https://shop.example/"}); err != nil {
+		panic(err)
+	}
+	if err := fs.Flush(ctx); err != nil {
+		panic(err)
+	}
+	for _, s := range fs.QueueStats().Sinks {
+		fmt.Printf("%s: sent %d, waiting %d\n", s.Name, s.Sent, s.Depth)
+	}
+	fmt.Println("server received", len(h.Hits()), "hits and", len(h.Activations()), "activation")
+	// Output:
+	// http-hits: sent 2, waiting 0
+	// http-activations: sent 1, waiting 0
+	// server received 2 hits and 1 activation
+}
+
+// WithSink adds a destination beside Flagship's endpoints: here a
+// function that prints what it receives. Each sink has its own backlog
+// in the queue file; a record leaves it once Send returned nil.
+func ExampleWithSink() {
+	_, opts, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+
+	printer := eventqueue.SinkConfig{
+		Name:  "printer",
+		Kinds: []hits.Kind{hits.KindHit},
+		Sink: eventqueue.SinkFunc(func(_ context.Context, batch []eventqueue.Record) error {
+			for _, r := range batch {
+				fmt.Println(r.Type, r.VisitorID)
+			}
+			return nil
+		}),
+	}
+	fs, err := flagship.New(ctx, flagshiptest.EnvID, "your_api_key", append(opts, flagship.WithSink(printer))...)
+	if err != nil {
+		panic(err)
+	}
+	defer fs.Close(ctx)
+
+	v, err := fs.NewVisitor("user_#1234", nil)
+	if err != nil {
+		panic(err)
+	}
+	if err := v.SendHit(ctx, hits.Event{Category: hits.ActionTracking, Action: "signup"}); err != nil {
+		panic(err)
+	}
+	if err := fs.Flush(ctx); err != nil {
+		panic(err)
+	}
+	// Output:
+	// EVENT user_#1234
 }
