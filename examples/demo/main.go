@@ -22,7 +22,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -31,16 +34,32 @@ import (
 )
 
 func main() {
-	visitors := flag.Int("visitors", 10_000, "number of simulated visitors")
-	workers := flag.Int("workers", 64, "visitors served at the same time")
-	verbose := flag.Bool("v", false, "print the SDK's logs")
-	flag.Parse()
-	opts := demo.Options{Visitors: *visitors, Workers: *workers}
-	if *verbose {
-		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := demo.Main(ctx, os.Stdout, opts)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// run parses the flags and runs the demo; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	visitors := fs.Int("visitors", 10_000, "number of simulated visitors")
+	workers := fs.Int("workers", 64, "visitors served at the same time")
+	verbose := fs.Bool("v", false, "print the SDK's logs")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *visitors < 1 || *workers < 1 {
+		fmt.Fprintln(stderr, "demo: -visitors and -workers must be at least 1")
+		return 2
+	}
+	opts := demo.Options{Visitors: *visitors, Workers: *workers}
+	if *verbose {
+		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return demo.Main(ctx, stdout, opts)
 }
