@@ -18,7 +18,17 @@
 // An [Engine] holds the current Config behind an atomic pointer:
 // [Engine.Update] swaps it while decisions run, and [Engine.Decide]
 // implements [decision.Decider] with no lock and no allocation beyond its
-// result. The algorithm, per campaign in file order:
+// result:
+//
+//	cfg, err := bucketing.ParseConfig(data)
+//	if err != nil {
+//		return err // wraps ErrInvalidFile; a *ParseError names the path
+//	}
+//	e := bucketing.NewEngine(bucketing.Options{})
+//	e.Update(cfg)
+//	d, err := e.Decide(ctx, decision.Request{VisitorID: "user-4242", Context: attrs})
+//
+// The algorithm, per campaign in file order:
 //
 //   - the first variation group whose targeting matches (OR of groups, AND
 //     of rules, no short circuit: a rule raising an error rejects the group);
@@ -26,7 +36,12 @@
 //   - the campaign's bucket ranges against murmur3(visitor id) mod 100 (a
 //     campaign without ranges is not served);
 //   - the variation: murmur3(variation group id + visitor id) mod 100 against
-//     the cumulative allocations; visitors beyond them are untracked.
+//     the cumulative allocations; visitors beyond them are untracked. A
+//     group whose only variation has 100% takes it without hashing.
+//
+// Decisions are deterministic: without a History, a visitor with the same
+// context gets the same decision on every call and in every process, as
+// long as the file does not change.
 //
 // Each Config also caches, per context key, the results of the rules that
 // read it for up to 512 distinct scalar values, so repeated values (country,
@@ -39,8 +54,13 @@
 // allocations change, experience continuity reuses the anonymous id's
 // assignments, and 1V1T honours activated assignments, with Flagship's
 // priorities (decision group, visitor, anonymous id, fresh allocation).
-// [MemoryHistory] is an in-memory implementation. [Engine.RecordActivation]
-// records exposures as Flagship's activation endpoint does.
+// [MemoryHistory] is an in-memory implementation;
+// [github.com/seed27eed597/flagship-go/eventqueue.Queue.History] a
+// durable one. [Engine.RecordActivation] records exposures as Flagship's
+// activation endpoint does, and [Engine.DecideWith] with TriggerHit as
+// a Decision API call with trigger_hit does. A history that cannot be
+// read fails the decision with an error wrapping [ErrHistory] (and no
+// campaigns, as Flagship does); a failed save is only logged.
 //
 // # Explaining
 //
@@ -69,7 +89,18 @@
 // report updates and failures to metrics; Run logs the failures nobody
 // else sees.
 //
+// # Errors
+//
+// Branch with [errors.Is]: [ErrInvalidFile] (Parse, Compile, and a
+// downloaded or cached file), [ErrNoConfig] (a decision before the first
+// Update), [ErrEmptyVisitorID], [ErrHistory], [ErrInvalidConfig]
+// (NewPoller), [ErrFetch] and [ErrUnauthorized] (a [*FetchError] from the
+// file's server) and [ErrCache] (the on-disk copy).
+//
 // # Caveats
+//
+// Engine, Config, Poller and MemoryHistory are safe for concurrent use;
+// a File is plain data, which Compile shares with its Config.
 //
 // Decisions read only what the file holds: third-party provider segments
 // are never known locally, so provider rules only match through

@@ -8,9 +8,13 @@
 // campaigns the visitor is assigned to, in the environment's order, as
 // [Assignment] values: a pointer to an immutable [Campaign] (with its
 // [VariationGroup] and the chosen [Variation] with its [Modifications],
-// flag key to JSON value) and the [Reason] the variation was chosen. The
-// Campaign's fields are promoted (a.ID, a.Variation.ID). When a later
-// campaign sets a key an earlier one set, the later one wins.
+// flag key to JSON value) and the [Reason] the variation was chosen
+// (remote, freshly allocated at a hash bucket, or from the assignment
+// history). The Campaign's fields are promoted (a.ID, a.Variation.ID).
+// [Modifications.Lookup] reads one flag without allocating; a JSON null
+// is set, with a nil value, and means "serve the default". When a later
+// campaign sets a key an earlier one set, the later one wins (package
+// visitor applies this rule).
 //
 // A Decision with Panic set means the environment is in panic mode: it has
 // no campaigns, and callers serve their defaults and send no activation
@@ -23,9 +27,9 @@
 // # Decider
 //
 // [Decider] is the one-method interface both modes implement: [APIClient]
-// here, and the local bucketing decider in package bucketing. [DeciderFunc]
-// adapts a function, which is handy in tests. Implementations are safe for
-// concurrent use.
+// here, and [github.com/seed27eed597/flagship-go/bucketing.Engine] for
+// local decisions. [DeciderFunc] adapts a function, which is handy in
+// tests. Implementations are safe for concurrent use.
 //
 // # Decision API client
 //
@@ -38,18 +42,25 @@
 //	}
 //	d, err := c.Decide(ctx, decision.Request{VisitorID: "user-4242"})
 //
-// Each call is one POST {BaseURL}/{envID}/campaigns?exposeAllKeys=true,
-// bounded by ctx and APIOptions.Timeout. It asks the server not to activate
-// anything (trigger_hit false): activation is the caller's job.
+// Each call is one POST {BaseURL}/{envID}/campaigns?exposeAllKeys=true
+// (BaseURL defaults to [DefaultAPIURL]), bounded by ctx and
+// APIOptions.Timeout ([DefaultTimeout], 2 s). It asks the server not to
+// activate anything (trigger_hit false): activation is the caller's job.
 // [APIClient.DecideConsent] also tells the server whether the visitor
 // consented to data collection; [APIClient.Decide] assumes consent.
+// APIOptions.ContextDefaults fills the context keys a request lacks (the
+// SDK's fs_client and fs_version).
 //
 // Failures are returned, never logged. Callers branch on them with
 // [errors.Is] and [errors.As]: [ErrInvalidRequest] (nothing was sent),
 // [*APIError] for a non-2xx status ([ErrUnauthorized] matches 401 and 403,
 // [ErrForbidden] 403 only), [ErrResponseTooLarge], [ErrBadResponse],
 // and the transport error itself, so that errors.Is(err,
-// context.DeadlineExceeded) reports a timeout.
+// context.DeadlineExceeded) reports a timeout. A panic-mode answer is not
+// an error: it is a Decision with Panic set.
+//
+// [github.com/seed27eed597/flagship-go/flagshiptest] serves a local
+// Decision API for tests of this client and of code that uses it.
 //
 // # Caveats
 //

@@ -1,62 +1,99 @@
 // Package eventqueue is the SDK's durable event pipeline: a bounded,
-// crash-safe queue of hit records on one bbolt file, delivered to one or
-// more sinks with batching, retries and dead letters. The flagship client
-// opens one by default; use the package directly to build other pipelines
-// or tools.
+// crash-safe queue of [hits.Record] values on one bbolt file, delivered to
+// one or more sinks with batching, retries and dead letters. The flagship
+// client opens one by default (its file is {cache dir}/queue.db); use the
+// package directly to build other pipelines or tools.
+//
+// # Use
+//
+// A [Sink] is one method, Send(ctx, []Record) error; [SinkFunc] adapts a
+// function. [Open] the file with a [SinkConfig] per destination, run
+// [Queue.Run] in a goroutine you stop, and [Queue.Enqueue] records:
+//
+//	q, err := eventqueue.Open(path, eventqueue.Options{
+//		Sinks: []eventqueue.SinkConfig{{Name: "events", Sink: sink}},
+//	})
+//	if err != nil {
+//		return err // wraps ErrQueueLocked when another process holds the file
+//	}
+//	defer q.Close()
+//	go q.Run(ctx)                 // Close stops it and waits for it
+//	err = q.Enqueue(ctx, record)  // nil: the record is on disk
+//	err = q.Flush(ctx)            // deliver now, wait for the sinks' confirmation
+//
+// [github.com/seed27eed597/flagship-go/eventqueue/httpsink] delivers to
+// Flagship's endpoints and
+// [github.com/seed27eed597/flagship-go/eventqueue/kafkasink] to Kafka;
+// flagship.WithSink adds a SinkConfig to a client's queue.
 //
 // # Writing
 //
-// [Open] opens the file (mode 0600) with a lock timeout: a second process
-// gets [ErrQueueLocked], not a hang. [Queue.Enqueue] stores a record for
-// every sink that takes its kind and, in the default [Durable] mode,
-// returns nil only once the record is committed and fsynced. Everything
-// pending is committed in one transaction as soon as the previous commit
-// ends (group commit, no fixed delay), by the queue's writer goroutine or
-// by an Enqueue that finds no commit running, so concurrent callers share
-// fsyncs and a lone caller waits for no other goroutine. [Buffered] mode
-// returns before the commit, which follows within Options.BufferDelay.
-// The queue is bounded (Options.MaxRecords per sink, Options.MaxBytes in
-// all): when full, Enqueue fails at once with [ErrQueueFull].
+// [Open] creates the file (mode 0600) if needed and takes its lock, waiting
+// at most Options.LockTimeout: a second process gets [ErrQueueLocked], not
+// a hang. Enqueue stores a record for every sink that takes its kind and,
+// in the default [Durable] mode, returns nil only once the record is
+// committed and fsynced. Everything pending is committed in one
+// transaction as soon as the previous commit ends (group commit, no fixed
+// delay), so concurrent callers share fsyncs and a lone caller waits for
+// no other goroutine. [Buffered] mode returns before the commit, which
+// follows within Options.BufferDelay. The queue is bounded
+// (Options.MaxRecords per sink, Options.MaxBytes in all): when full,
+// Enqueue fails at once with [ErrQueueFull] and stores nothing.
 //
 // # Delivering
 //
-// Each sink has its own backlog (a bucket keyed by big-endian sequence
-// numbers, so reading is FIFO) written in the same transaction, and its
-// own dispatcher, so a slow or dead sink never holds back another.
-// [Queue.Run] runs the dispatchers: a batch leaves when it holds
-// SinkConfig.BatchSize records or SinkConfig.FlushInterval after its
-// first record, and its records are deleted only once the [Sink]
-// confirmed them, by the next commit (deletes of several batches and new
-// records share its fsync). Delivery is at least once; each record carries a UUID
-// consumers can de-duplicate on.
+// Each sink has its own backlog, read in FIFO order, and its own
+// dispatcher in Run, so a slow or dead sink never holds back another. A
+// batch leaves when it holds SinkConfig.BatchSize records or
+// SinkConfig.FlushInterval after its first record; its records are deleted
+// only once the sink confirmed them, by the next commit. Delivery is at
+// least once: after a crash or a lost confirmation a record is sent again,
+// with the same UUID (Record.ID) consumers can de-duplicate on.
 //
 // A failed Send is retried with jittered exponential backoff, honouring
-// [RetryAfter], forever, unless the sink marks the error [Permanent]: the
-// queue then splits the batch to find the records at fault and moves only
-// those to the dead letters, with the error as the reason. Records older
-// than SinkConfig.MaxAge are moved there too, as [ReasonExpired]; a record
-// that cannot be decoded, as corrupt. Nothing leaves the queue silently:
-// [Queue.DeadLetters] lists them and [Queue.Replay] sends them again.
-//
-// # Stored form
-//
-// Each record is a versioned binary envelope: format version, kind,
-// attempt count, UUID, creation time, then the hit type, environment id,
-// visitor id, anonymous id and the hit's fields (JSON). Dead letters keep
-// the envelope as it was, with the sink, the reason and the time.
+// [RetryAfter], for as long as the record lives. A sink marks an error
+// [Permanent] when the batch will never be accepted: the queue then
+// splits the batch to find the records at fault and moves only those to
+// the dead letters, with the error as the reason. A sink that confirms
+// records one by one returns [Partial]. Records older than
+// SinkConfig.MaxAge go to the dead letters as [ReasonExpired], and a
+// stored record that cannot be decoded as corrupt. [Queue.DeadLetters]
+// lists them and [Queue.Replay] moves them back to their backlogs.
 //
 // # Also in the file
 //
 // [Queue.History] is a durable [bucketing.History] (sticky assignments)
 // committed with the queue's transactions. [Queue.Purge] deletes a
-// visitor's records (consent withdrawal). [Queue.Stats] returns the
-// counters; [Compact] gives the space of deleted records back to the file
-// system. The flagship CLI's queue command wraps the inspection calls.
+// visitor's records except consent records (consent withdrawal).
+// [Queue.Stats] returns the counters, [Queue.Peek] the head of a backlog,
+// and [Compact] gives the space of deleted records back to the file
+// system; the flagship CLI's queue command wraps them. Each record is
+// stored as a versioned binary envelope (kind, attempts, UUID, creation
+// time, type, ids and the hit's fields as JSON) with a CRC-32C checksum.
+//
+// # Errors
+//
+// Branch with [errors.Is] on [ErrQueueFull], [ErrQueueLocked],
+// [ErrClosed], [ErrInvalidOptions], [ErrInvalidRecord] (a record that fails
+// [hits.Record.Validate] or that no sink takes), [ErrNotQueueFile] (another
+// bbolt file, or a newer format, left untouched) and [ErrUnknownSink].
 //
 // # Caveats
 //
+// A Queue is safe for concurrent use; Run may be called once at a time.
+// Open starts one writer goroutine, which Close stops: always Close the
+// queue. Without Run nothing is delivered, and Flush waits for ctx unless
+// the backlogs are empty. Close leaves undelivered records in the file for
+// the next Open.
+//
+// What is durable: an acknowledged Enqueue in Durable mode; in Buffered
+// mode a crash loses at most the last BufferDelay. Deletes of delivered
+// records and History saves are committed with the next write, so a crash
+// just after a delivery sends those records again.
+//
 // One process at a time may open a file. A batch being sent when Purge
-// runs is still delivered. The Flagship wire protocol has no field for the
-// record's UUID: Flagship's collectors cannot de-duplicate the rare
-// duplicates a retry after a lost confirmation sends.
+// runs is still delivered. The dead letters are bounded too
+// (Options.MaxDeadLetters): beyond it the oldest are deleted, with a log
+// line. Flagship's wire protocol has no field for the record's UUID, so
+// Flagship's collectors cannot de-duplicate the rare repeats.
 package eventqueue

@@ -23,13 +23,18 @@
 //	}
 //	t.Cleanup(func() { _ = c.Close(context.Background()) })
 //	// ... exercise the code under test, then:
+//	if err := c.Flush(t.Context()); err != nil { // deliver what the client queued
+//		t.Fatal(err)
+//	}
 //	for _, h := range srv.Hits() {
 //		t.Log(h.Type, h.VisitorID, h.Fields)
 //	}
 //
-// [Handler] is the same server without a listener: mount it in your own
-// mux or httptest.Server, or run it from the command line with
-// "flagship serve".
+// [Handler] is the same server without a listener ([NewHandler]): mount it
+// in your own mux or httptest.Server and point a client at it with
+// [ClientOptions], or run it from the command line with "flagship serve".
+// [Campaign], [Toggle] and [Variation] build campaigns in code;
+// [WithBucketingFile] serves a real bucketing file instead.
 //
 // # Routes
 //
@@ -75,16 +80,23 @@
 //
 // [Handler.Hits], [Handler.Activations], [Handler.DecisionRequests] and
 // [Handler.Bodies] return copies of what was accepted, in arrival order;
-// refused and faulted requests record nothing. [Handler.Reset] forgets it.
+// refused and faulted requests record nothing. [Handler.BucketingRequests]
+// and [Handler.FaultedRequests] count requests. [Handler.Reset] forgets it
+// all.
 //
 // # Changing data and injecting failures
 //
 // [Handler.SetCampaigns], [Handler.SetBucketingFile] and [Handler.SetPanic]
 // change what is served and decided from the next request on.
 // [Handler.FailNext] makes the next requests of a route fail with a
-// status (and Retry-After), a latency or a dropped connection.
+// status (and Retry-After), a latency or a dropped connection. Handler
+// methods return errors wrapping [ErrInvalidConfig]; a [Server]'s
+// SetCampaigns and FailNext fail the test instead.
 //
 // # Caveats
+//
+// Handler and Server are safe for concurrent use. The package imports no
+// assertion library: helpers take a testing.TB.
 //
 // Decisions are fresh: there is no assignment history, so trigger_hit and
 // activations don't make later decisions sticky. The single-campaign and

@@ -11,17 +11,33 @@
 // visitor context, bucketing mode), [Activation] (exposure to a variation)
 // and [Consent]. All implement the sealed [Hit] interface.
 //
+// Hits are plain values, sent through a visitor
+// ([github.com/seed27eed597/flagship-go/visitor.Visitor.SendHit]):
+//
+//	err := v.SendHit(ctx, hits.Transaction{ID: "T-1001", Affiliation: "checkout",
+//		Revenue: 59.9, Currency: "EUR", ItemCount: 2})
+//	var verr *hits.ValidationError
+//	if errors.As(err, &verr) {
+//		log.Printf("bad %s field %s: %s", verr.Type, verr.Field, verr.Rule)
+//	}
+//
 // [NewRecord] validates a hit and stamps it with an idempotency key,
-// environment id, visitor ids and creation time. The record's [Kind]
-// decides where it goes: [KindHit] and [KindConsent] records to the events
-// endpoint, [KindActivation] records to the activation endpoint.
+// environment id, visitor ids and creation time; the visitor does this
+// for you. The record's [Kind] decides where it goes: [KindHit] and
+// [KindConsent] records to the events endpoint, [KindActivation] records
+// to the activation endpoint. Records are what the durable queue
+// ([github.com/seed27eed597/flagship-go/eventqueue]) stores and its sinks
+// send.
 //
 // # Validation
 //
 // Hits are validated before they are enqueued (spec §7.5). A
-// [*ValidationError] wrapping [ErrInvalidHit] names the first broken rule.
-// Every string must be valid UTF-8, every float finite, and lengths are
-// in bytes.
+// [*ValidationError] wrapping [ErrInvalidHit] names the first broken rule
+// and its field, by wire name (Field) and Go name (Name). A [Record] that
+// cannot be stamped or encoded (an empty environment or visitor id, a
+// Kind and Type that do not match, ...) is an error wrapping
+// [ErrInvalidRecord]. Every string must be valid UTF-8, every float
+// finite, and lengths are in bytes.
 //
 //	Hit          Field (wire)                 Rule
 //	Page         URL (dl)                     required; absolute URL (scheme and host); <= 2048
@@ -75,4 +91,8 @@
 //
 // Nothing here checks consent or panic mode; the visitor package decides
 // what is tracked.
+//
+// Hits and records are plain values, safe for concurrent use as long as
+// nobody modifies them; every function of the package is safe for
+// concurrent use.
 package hits

@@ -91,3 +91,23 @@ func ExampleResolution() {
 	fmt.Println(hit.ScreenResolution, hit.Validate())
 	// Output: 640x480 <nil>
 }
+
+// A ValidationError names the first rule a hit breaks, with the field's
+// wire name and Go name; it wraps ErrInvalidHit.
+func ExampleValidationError() {
+	err := hits.Transaction{ID: "T-1001", Affiliation: "checkout", Revenue: 59.9, Currency: "euro"}.Validate()
+	var verr *hits.ValidationError
+	if errors.As(err, &verr) {
+		fmt.Println(verr.Type, verr.Field, verr.Name)
+		fmt.Println(verr.Rule)
+	}
+	fmt.Println(errors.Is(err, hits.ErrInvalidHit))
+
+	err = hits.Event{Category: "Clicks", Action: "checkout"}.Validate()
+	fmt.Println(err)
+	// Output:
+	// TRANSACTION tc Currency
+	// must be 3 ASCII letters (ISO 4217)
+	// true
+	// hits: invalid EVENT: Category (ec) must be "Action Tracking" or "User Engagement"
+}

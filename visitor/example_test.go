@@ -2,9 +2,14 @@ package visitor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/hits"
 	"github.com/seed27eed597/flagship-go/visitor"
 )
 
@@ -110,4 +115,124 @@ func ExampleVisitor_UpdateContextAndSynchronize() {
 	// Output:
 	// red
 	// blue
+}
+
+// printTracker prints the records visitors hand it, in place of the SDK's
+// durable queue, and what it is asked to purge.
+type printTracker struct{}
+
+func (printTracker) Enqueue(_ context.Context, r hits.Record) error {
+	id := r.VisitorID
+	if r.AnonymousID != "" {
+		id += " (was " + r.AnonymousID + ")"
+	}
+	fmt.Println("queued", r.Kind, r.Type, id, string(r.Fields))
+	return nil
+}
+
+func (printTracker) Purge(_ context.Context, _ string, visitorIDs ...string) error {
+	fmt.Println("purge", visitorIDs)
+	return nil
+}
+
+// exampleConfig is a visitor Config with a fixed clock and record ids, so
+// that the examples print the same thing on every run.
+func exampleConfig() visitor.Config {
+	return visitor.Config{
+		EnvID:   "env_8h3k2",
+		Decider: exampleDecider,
+		Tracker: printTracker{},
+		Now:     func() time.Time { return time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC) },
+		NewID:   func() uuid.UUID { return uuid.MustParse("0b6c1f1e-6a55-4c59-9d0e-3d6f0f1c2a01") },
+	}
+}
+
+// Activate reports that the visitor saw a flag's variation; Activating
+// reads and activates at once. Repeats within DedupWindow are dropped.
+func ExampleVisitor_Activate() {
+	ctx := context.Background()
+	v, _ := visitor.New("user-4242", visitor.Attributes{"plan": "gold"}, exampleConfig())
+	_ = v.Synchronize(ctx)
+
+	fmt.Println(v.Activate(ctx, "btn-color"))
+	fmt.Println(v.Activating(ctx).String("btn-color", "red")) // a repeat: not queued again
+	err := v.Activate(ctx, "missing")
+	fmt.Println(errors.Is(err, visitor.ErrFlagNotFound))
+	// Output:
+	// queued activation ACTIVATION user-4242 {"caid":"vg_all","vaid":"var_blue"}
+	// <nil>
+	// blue
+	// true
+}
+
+// SendHit validates the hit and hands it to the Tracker; an invalid hit
+// is refused with an error naming the field.
+func ExampleVisitor_SendHit() {
+	ctx := context.Background()
+	v, _ := visitor.New("user-4242", nil, exampleConfig())
+
+	err := v.SendHit(ctx, hits.Event{Category: hits.ActionTracking, Action: "add_to_cart", Value: 3})
+	fmt.Println(err)
+
+	err = v.SendHit(ctx, hits.Page{URL: "/checkout"})
+	var verr *hits.ValidationError
+	fmt.Println(errors.Is(err, hits.ErrInvalidHit), errors.As(err, &verr), verr.Field)
+	// Output:
+	// queued hit EVENT user-4242 {"ec":"Action Tracking","ea":"add_to_cart","ev":3}
+	// <nil>
+	// true true dl
+}
+
+// Without consent only the consent hit is sent. Withdrawing consent also
+// asks the Tracker, when it is a Purger, to drop the visitor's queued
+// hits.
+func ExampleVisitor_SetConsent() {
+	ctx := context.Background()
+	v, _ := visitor.New("user-4242", nil, exampleConfig())
+
+	fmt.Println(v.SetConsent(ctx, false))
+	err := v.SendHit(ctx, hits.Screen{Name: "home"})
+	fmt.Println(errors.Is(err, visitor.ErrNoConsent), v.HasConsented())
+	// Output:
+	// purge [user-4242]
+	// queued consent EVENT user-4242 {"ec":"User Engagement","ea":"fs_consent","el":"go:false"}
+	// <nil>
+	// true false
+}
+
+// Authenticate switches to the customer id after a login; the anonymous
+// id is kept for experience continuity, and hits carry both.
+func ExampleVisitor_Authenticate() {
+	ctx := context.Background()
+	v, _ := visitor.New("anon-77", nil, exampleConfig())
+
+	_ = v.Authenticate("user-4242")
+	fmt.Println(v.ID(), v.AnonymousID())
+	_ = v.SendHit(ctx, hits.Page{URL: "https://shop.example/account"})
+
+	_ = v.Unauthenticate()
+	fmt.Printf("%s %q\n", v.ID(), v.AnonymousID())
+	err := v.Unauthenticate()
+	fmt.Println(errors.Is(err, visitor.ErrNotAuthenticated))
+	// Output:
+	// user-4242 anon-77
+	// queued hit PAGEVIEW user-4242 (was anon-77) {"dl":"https://shop.example/account"}
+	// anon-77 ""
+	// true
+}
+
+// Flags lists every flag of the visitor, sorted by key, with where it
+// comes from.
+func ExampleVisitor_Flags() {
+	v, _ := visitor.New("user-4242", visitor.Attributes{"plan": "gold"}, visitor.Config{Decider: exampleDecider})
+	_ = v.Synchronize(context.Background())
+
+	for _, f := range v.Flags() {
+		fmt.Println(f.Key, f.Value, f.Info.CampaignID, f.Info.VariationID)
+	}
+	fmt.Println(v.Has("size"), v.Has("missing"))
+	// Output:
+	// btn-color blue c_banner var_blue
+	// size 12 c_banner var_blue
+	// true false
 }

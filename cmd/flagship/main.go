@@ -1,9 +1,3 @@
-// Command flagship decides Flagship campaigns locally from a bucketing
-// file, for one visitor or a whole file of visitors, explains why a
-// visitor gets or misses each campaign, and inspects and repairs the
-// SDK's event queue files.
-//
-// Run "flagship help" for the list of commands.
 package main
 
 import (

@@ -3,18 +3,34 @@
 // endpoint as BATCH bodies (spec §7.1), activations to the activation
 // endpoint as batch bodies (spec §3.1).
 //
+// The flagship client builds one itself, for two backlogs of its queue
+// (hits and consents, activations), so that an outage of one endpoint
+// does not hold back the other. To build the same pipeline by hand:
+//
+//	hs, err := httpsink.New(httpsink.Options{
+//		EventsURL:   "https://events.flagship.io",
+//		ActivateURL: "https://decision.flagship.io/v2/activate",
+//		APIKey:      apiKey,
+//	})
+//	if err != nil {
+//		return err // wraps httpsink.ErrInvalidOptions, naming the field
+//	}
+//	defer hs.Close()
+//	q, err := eventqueue.Open(path, eventqueue.Options{Sinks: []eventqueue.SinkConfig{
+//		{Name: "hits", Sink: hs, Kinds: []hits.Kind{hits.KindHit, hits.KindConsent}, MaxAge: httpsink.DefaultMaxAge},
+//		{Name: "activations", Sink: hs, Kinds: []hits.Kind{hits.KindActivation}, MaxAge: httpsink.DefaultMaxAge},
+//	}})
+//
 // # Requests
 //
 // [Sink.Send] splits a batch by endpoint and environment id, keeping the
 // order of the records within each endpoint, and packs each part greedily
 // into bodies of at most Options.MaxBodyBytes (2.5 MB by default, like
 // Flagship's own SDKs). The requests go out one after the other; the
-// first failure ends the Send. The queue then retries the whole batch, so
-// the requests already confirmed are sent again: delivery is at least
-// once.
-//
-// Every body is encoded when its request is sent, so the queue time
-// ("qt") of each item is recomputed at each attempt (spec §7.6).
+// first failure ends the Send. Every body is encoded when its request is
+// sent ([hits.AppendEventsBatch], [hits.AppendActivationBatch]), so the
+// queue time ("qt") of each item is recomputed at each attempt (spec
+// §7.6).
 //
 // # Errors
 //
@@ -22,21 +38,28 @@
 // and 5xx are retryable: Send returns a plain error, wrapped with
 // [eventqueue.RetryAfter] when the answer carries a Retry-After header.
 // Any other status, redirects included, is final: Send returns a
-// [*StatusError] marked with [eventqueue.Permanent], carrying the start
-// of the server's answer. So are a record that the encoder refuses and a
-// record too large for a body on its own. The queue isolates such
-// records by splitting the batch.
+// [*StatusError] (find it with [errors.As]) marked with
+// [eventqueue.Permanent], carrying the start of the server's answer. So
+// are a record that the encoder refuses and a record too large for a body
+// on its own. The queue isolates such records by splitting the batch and
+// moves them to its dead letters.
 //
 // The API key is sent, as x-api-key, on activation requests only. It
 // never appears in an error, a log or the printed form of a [Sink].
 //
 // # Caveats
 //
-// A Send that fails part way re-sends, on retry, the requests that had
-// succeeded; Flagship's collectors see those records twice. The events
+// A Sink is safe for concurrent use. Close closes the idle connections of
+// the HTTP client the Sink made (never those of Options.HTTPClient); the
+// Sink stays usable.
+//
+// A Send that fails part way makes the queue retry the whole batch, so
+// the requests that had succeeded are sent again: delivery is at least
+// once, and Flagship's collectors see those records twice, as the events
 // and activation wire formats carry no idempotency key.
 //
 // Records older than [DefaultMaxAge] are dropped by Flagship's SDKs
-// rather than sent; the queue does the same with the MaxAge of the sink's
-// configuration, not this package.
+// rather than sent; the queue does the same with the MaxAge of the
+// sink's [eventqueue.SinkConfig], not this package, which sends whatever
+// it is given.
 package httpsink

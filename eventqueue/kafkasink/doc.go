@@ -9,16 +9,28 @@
 //		Brokers: []string{"kafka-1:9092", "kafka-2:9092"},
 //		Topic:   "flagship-events",
 //	})
-//	if err != nil { ... }
+//	if err != nil {
+//		return err // wraps kafkasink.ErrInvalidOptions
+//	}
 //	defer ks.Close() // after the client's Close, which flushes through it
 //	client, err := flagship.New(ctx, envID, apiKey, flagship.WithSink(ks.Config()))
+//
+// [New] does not connect: the first Send does, and unreachable brokers
+// are retried by the queue. [Sink.Config] returns the queue settings of
+// the Kafka backlog ([DefaultName], batches of [DefaultBatchSize] records
+// or [DefaultFlushInterval], no MaxAge, and a SendTimeout that leaves
+// kafka-go time for its own attempts); change the returned
+// [eventqueue.SinkConfig] before passing it on. [Options.Writer] takes a
+// caller's *kafka.Writer instead of Brokers; it must be synchronous and
+// require acknowledgements.
 //
 // The Kafka backlog has its own progress in the queue file: a Kafka
 // outage does not hold back the HTTP delivery to Flagship, nor the other
 // way round, until the backlog of the destination that is down reaches
 // the queue's bounds (flagship.WithQueueLimits): the queue then refuses
 // new records, for every destination. Add flagship.WithoutHTTPDelivery
-// to send to Kafka alone.
+// to send to Kafka alone. [eventqueue.Queue] can also drive the sink
+// without a flagship client.
 //
 // # Messages
 //
@@ -85,4 +97,12 @@
 // its own; Send hands it at most one per partition at a time, and holds
 // back the later messages of a visitor whose message failed, so that a
 // retry never lets a visitor's later message overtake an earlier one.
+//
+// # Caveats
+//
+// A Sink is safe for concurrent use. Close closes the writer New built,
+// waiting for batches a cancelled Send left in flight (up to
+// MaxAttempts × WriteTimeout with brokers that do not answer); it never
+// closes a caller's Writer. [Sink.Stats] returns kafka-go's writer
+// counters; the queue's own counters are in [eventqueue.Queue.Stats].
 package kafkasink
