@@ -2,25 +2,28 @@
 # the offline end-to-end demo.
 GO ?= go
 FUZZTIME ?= 2m
+# The race detector needs cgo (a C compiler); without it the tests run
+# without -race rather than not at all.
+RACE ?= $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
 .PHONY: test test-root test-bench test-kafka bench bench-kafka lint fmt demo demo-kafka fuzz
 
 test: test-root test-bench test-kafka
 
 test-root:
-	$(GO) test -race -count=1 ./...
+	$(GO) test $(RACE) -count=1 ./...
 	# Allocation counts need the race detector off (it randomizes sync.Pool).
 	$(GO) test -count=1 -run '^TestDecideAllocations$$' ./bucketing/
 
 # The bench module holds the differential tests against flagship-common.
 test-bench:
-	cd bench && $(GO) test -race -count=1 ./...
+	cd bench && $(GO) test $(RACE) -count=1 ./...
 
 # The kafkatest module runs the Kafka sink against a Kafka-protocol broker
 # (kfake) on 127.0.0.1; it is a module of its own because kfake needs
 # Go 1.26, and the SDK does not.
 test-kafka:
-	cd kafkatest && $(GO) test -race -count=1 ./...
+	cd kafkatest && $(GO) test $(RACE) -count=1 ./...
 
 bench-kafka:
 	cd kafkatest && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./...

@@ -4,9 +4,15 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,8 +21,9 @@ import (
 	"github.com/seed27eed597/flagship-go/decision"
 )
 
-// vectorsDir holds Flagship's published decision vectors (CI has ../shared).
-const vectorsDir = "../../shared/spec/vectors"
+// vectorsDir holds a copy of Flagship's published decision vectors
+// (shared/spec/vectors of the project's specification).
+const vectorsDir = "../testdata/vectors"
 
 type vectorCampaign struct {
 	CampaignID       string `json:"campaignId"`
@@ -115,4 +122,31 @@ func equalCampaigns(a, b []vectorCampaign) bool {
 		}
 	}
 	return true
+}
+
+// TestVectorsChecksums: the copy of the published vectors in testdata is
+// intact (SHA256SUMS lists the uncompressed files).
+func TestVectorsChecksums(t *testing.T) {
+	sums, err := os.ReadFile(filepath.Join(vectorsDir, "SHA256SUMS"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(sums)), "\n")
+	require.NotEmpty(t, lines)
+	for _, line := range lines {
+		want, name, ok := strings.Cut(line, "  ")
+		require.True(t, ok, line)
+		data, err := os.ReadFile(filepath.Join(vectorsDir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			gz, err := os.Open(filepath.Join(vectorsDir, name+".gz"))
+			require.NoError(t, err)
+			zr, err := gzip.NewReader(gz)
+			require.NoError(t, err)
+			data, err = io.ReadAll(zr)
+			require.NoError(t, err)
+			require.NoError(t, gz.Close())
+		} else {
+			require.NoError(t, err)
+		}
+		got := sha256.Sum256(data)
+		require.Equal(t, want, hex.EncodeToString(got[:]), name)
+	}
 }

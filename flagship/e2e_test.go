@@ -18,7 +18,7 @@ import (
 	"github.com/seed27eed597/flagship-go/visitor"
 )
 
-const vectorsDir = "../../shared/spec/vectors/"
+const vectorsDir = "../testdata/vectors/"
 
 // vectorVisitor is one line of the published decision vectors.
 type vectorVisitor struct {

@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 }
 
 // vectorsDir holds Flagship's published decision vectors.
-const vectorsDir = "../../shared/spec/vectors"
+const vectorsDir = "../testdata/vectors"
 
 // response is an answer of the server.
 type response struct {

@@ -45,7 +45,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 			data := []byte(tt.give)
 			if name, ok := strings.CutPrefix(tt.give, "vectors:"); ok {
 				var err error
-				data, err = os.ReadFile(filepath.Join("../../shared/spec/vectors", name))
+				data, err = os.ReadFile(filepath.Join("../testdata/vectors", name))
 				require.NoError(t, err)
 			}
 			want, err := bucketing.Parse(data)

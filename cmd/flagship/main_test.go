@@ -12,7 +12,7 @@ import (
 )
 
 // vectorsDir holds Flagship's published decision vectors.
-const vectorsDir = "../../../shared/spec/vectors"
+const vectorsDir = "../../testdata/vectors"
 
 // smallBucketing has one campaign per context type: c-bool needs vip=true,
 // c-number age>18 and c-string plan=="pro".
