@@ -7,7 +7,6 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,6 +53,8 @@ type Options struct {
 	// OnProgress, if set, is called after each visitor with the number
 	// of visitors done so far, from the goroutine that served it.
 	OnProgress func(done int)
+	// FlushTimeout bounds the final delivery; default 20 s.
+	FlushTimeout time.Duration
 }
 
 // Run serves opts.Visitors visitors and returns what happened. It returns
@@ -130,7 +131,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	start := time.Now()
 	client, err := flagship.New(startCtx, EnvID, "demo-api-key", clientOpts...)
 	if err != nil {
 		return nil, err
@@ -138,7 +138,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	closed := false
 	defer func() {
 		if !closed {
-			_ = client.Close(context.Background())
+			// An aborted run: deliver what can be in a moment, leave the
+			// rest in the queue file.
+			closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = client.Close(closeCtx)
 		}
 	}()
 	if err := client.WaitReady(startCtx); err != nil {
@@ -147,10 +151,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	rep := newReport(file, opts.Visitors)
 	rep.ServerURL = baseURL
-	rep.FaultsInjected = faults
 	sh := &shop{client: client, explainer: bucketing.NewEngine(bucketing.Options{})}
 	sh.explainer.Update(cfg)
 
+	// The first failure stops every worker.
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	start := time.Now()
 	var (
 		next    atomic.Int64
 		done    atomic.Int64
@@ -166,13 +173,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= opts.Visitors || ctx.Err() != nil {
+				if i >= opts.Visitors || runCtx.Err() != nil {
 					return
 				}
-				if err := sh.visit(ctx, i, t); err != nil {
+				if err := sh.visit(runCtx, i, t); err != nil {
 					mu.Lock()
-					runErr = errors.Join(runErr, err)
+					if runErr == nil {
+						runErr = err
+					}
 					mu.Unlock()
+					cancelRun()
 					return
 				}
 				if opts.OnProgress != nil {
@@ -182,17 +192,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}(workers[w])
 	}
 	wg.Wait()
-	if runErr != nil {
-		return nil, runErr
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if runErr != nil {
+		return nil, runErr
 	}
 	rep.Simulated = time.Since(start)
 
 	// Deliver what the queue holds now rather than waiting for batches to
 	// fill, then stop the client: what it delivered is final.
-	flushCtx, cancelFlush := context.WithTimeout(ctx, 20*time.Second)
+	if opts.FlushTimeout <= 0 {
+		opts.FlushTimeout = 20 * time.Second
+	}
+	flushCtx, cancelFlush := context.WithTimeout(ctx, opts.FlushTimeout)
 	defer cancelFlush()
 	flushErr := client.Flush(flushCtx)
 	closed = true
@@ -210,6 +223,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.merge(t)
 	}
 	rep.countServer(handler)
+	if faults > 0 {
+		rep.FaultsInjected = handler.FaultedRequests()
+	}
 	slices.Sort(rep.syncLatencies)
 	slices.Sort(rep.decideLatencies)
 	return rep, nil

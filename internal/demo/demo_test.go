@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/flagship"
+	"github.com/seed27eed597/flagship-go/flagshiptest"
+	"github.com/seed27eed597/flagship-go/hits"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -27,6 +30,9 @@ func TestDemoSplits(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, rep.Check())
 	require.Equal(t, 10_000, rep.Visitors)
+	// Every hit and activation the shop made reached the server once.
+	require.NotEmpty(t, rep.sent)
+	require.Equal(t, rep.sent, rep.received)
 
 	require.Len(t, rep.Campaigns, 4)
 	for _, c := range rep.Campaigns {
@@ -155,4 +161,49 @@ func TestBarAndCount(t *testing.T) {
 	assert.Equal(t, "10,000", Count(10000))
 	assert.Equal(t, "999", Count(999))
 	assert.Equal(t, "1,234,567", Count(uint64(1234567)))
+}
+
+// TestCheckMatchesRecordsByIdentity: a lost record and a duplicated one
+// leave the counts equal, but not the records.
+func TestCheckMatchesRecordsByIdentity(t *testing.T) {
+	rep := &Report{
+		Queue: eventqueue.Stats{Enqueued: 3, Sinks: []eventqueue.SinkStats{
+			{Name: flagship.SinkHTTPHits, Configured: true, Sent: 2},
+			{Name: flagship.SinkHTTPActivations, Configured: true, Sent: 1},
+		}},
+		ServerHits:        map[string]int{"PAGEVIEW": 2},
+		ServerActivations: 1,
+		sent: map[string]int{
+			"PAGEVIEW|v1|https://shop.example/": 1, "PAGEVIEW|v2|https://shop.example/": 1, "ACTIVATION|v1|var": 1,
+		},
+		received: map[string]int{
+			"PAGEVIEW|v1|https://shop.example/": 2, "ACTIVATION|v1|var": 1,
+		},
+	}
+	err := rep.Check()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "1 missing, 1 duplicated or unexpected")
+	assert.Contains(t, err.Error(), "missing PAGEVIEW|v2|")
+
+	rep.received = maps.Clone(rep.sent)
+	assert.NoError(t, rep.Check())
+}
+
+// TestServerKeysMatchShopKeys: the key of a hit as the shop sent it equals
+// the key of the same hit as the server parsed it.
+func TestServerKeysMatchShopKeys(t *testing.T) {
+	cases := []struct {
+		hit    hits.Hit
+		typ    string
+		fields map[string]any
+	}{
+		{hits.Page{URL: "https://shop.example/x"}, "PAGEVIEW", map[string]any{"dl": "https://shop.example/x"}},
+		{hits.Event{Category: hits.ActionTracking, Action: "a", Label: "l"}, "EVENT", map[string]any{"ea": "a", "el": "l"}},
+		{hits.Transaction{ID: "T-1", Affiliation: "c"}, "TRANSACTION", map[string]any{"tid": "T-1"}},
+		{hits.Item{TransactionID: "T-1", Name: "n", Code: "SKU"}, "ITEM", map[string]any{"tid": "T-1", "ic": "SKU"}},
+	}
+	for _, c := range cases {
+		assert.Equal(t, hitKey("v", c.hit), serverHitKey(flagshiptest.Hit{Type: c.typ, VisitorID: "v", Fields: c.fields}), c.typ)
+	}
+	assert.Equal(t, segmentKey("v"), serverHitKey(flagshiptest.Hit{Type: "SEGMENT", VisitorID: "v"}))
 }

@@ -35,6 +35,9 @@ type Report struct {
 	ServerHits        map[string]int
 	ServerActivations int
 
+	// sent and received count the records the shop made and the local
+	// server accepted, by identity (see hitKey).
+	sent, received                 map[string]int
 	syncLatencies, decideLatencies []time.Duration
 }
 
@@ -104,6 +107,7 @@ func newReport(f *bucketing.File, visitors int) *Report {
 // tally is one worker's counts, merged into the report at the end.
 type tally struct {
 	campaigns                      map[string]*campaignTally
+	sent                           map[string]int
 	purchases                      int
 	revenue                        float64
 	syncLatencies, decideLatencies []time.Duration
@@ -115,12 +119,15 @@ type campaignTally struct {
 }
 
 func newTally(r *Report) *tally {
-	t := &tally{campaigns: make(map[string]*campaignTally, len(r.Campaigns))}
+	t := &tally{campaigns: make(map[string]*campaignTally, len(r.Campaigns)), sent: map[string]int{}}
 	for _, c := range r.Campaigns {
 		t.campaigns[c.ID] = &campaignTally{variations: map[string][2]int{}}
 	}
 	return t
 }
+
+// expect notes a record the shop made.
+func (t *tally) expect(key string) { t.sent[key]++ }
 
 // record counts the variations the visitor was served (read back from its
 // flags, as a reporting integration would) among the campaigns it was
@@ -149,6 +156,12 @@ func (t *tally) record(v *visitor.Visitor, eligible map[string]bool, purchased b
 
 func (r *Report) merge(t *tally) {
 	r.Purchases += t.purchases
+	if r.sent == nil {
+		r.sent = map[string]int{}
+	}
+	for k, n := range t.sent {
+		r.sent[k] += n
+	}
 	r.Revenue += t.revenue
 	r.syncLatencies = append(r.syncLatencies, t.syncLatencies...)
 	r.decideLatencies = append(r.decideLatencies, t.decideLatencies...)
@@ -165,12 +178,65 @@ func (r *Report) merge(t *tally) {
 
 func (r *Report) countServer(h *flagshiptest.Handler) {
 	r.ServerHits = map[string]int{}
+	r.received = map[string]int{}
 	for _, hit := range h.Hits() {
-		if !hit.FromDecision {
-			r.ServerHits[hit.Type]++
+		if hit.FromDecision {
+			continue
+		}
+		r.ServerHits[hit.Type]++
+		r.received[serverHitKey(hit)]++
+	}
+	acts := h.Activations()
+	r.ServerActivations = len(acts)
+	for _, a := range acts {
+		r.received[activationKey(a.VisitorID, a.VariationID)]++
+	}
+}
+
+// serverHitKey is hitKey for a hit the server received.
+func serverHitKey(h flagshiptest.Hit) string {
+	f := func(name string) string { s, _ := h.Fields[name].(string); return s }
+	switch h.Type {
+	case "PAGEVIEW":
+		return "PAGEVIEW|" + h.VisitorID + "|" + f("dl")
+	case "EVENT":
+		return "EVENT|" + h.VisitorID + "|" + f("ea") + "|" + f("el")
+	case "TRANSACTION":
+		return "TRANSACTION|" + h.VisitorID + "|" + f("tid")
+	case "ITEM":
+		return "ITEM|" + h.VisitorID + "|" + f("tid") + "|" + f("ic")
+	case "SEGMENT":
+		return segmentKey(h.VisitorID)
+	}
+	return h.Type + "|" + h.VisitorID
+}
+
+// compareRecords describes how the records the server received differ
+// from those the shop made: missing ones and duplicates.
+func compareRecords(sent, received map[string]int) error {
+	var missing, extra int
+	var examples []string
+	for k, n := range sent {
+		if d := n - received[k]; d > 0 {
+			missing += d
+			if len(examples) < 3 {
+				examples = append(examples, "missing "+k)
+			}
 		}
 	}
-	r.ServerActivations = len(h.Activations())
+	for k, n := range received {
+		if d := n - sent[k]; d > 0 {
+			extra += d
+			if len(examples) < 3 {
+				examples = append(examples, "unexpected "+k)
+			}
+		}
+	}
+	if missing == 0 && extra == 0 {
+		return nil
+	}
+	return fmt.Errorf("the local server's records differ from the shop's: %d missing, %d duplicated or unexpected (%s)",
+		missing, extra, strings.Join(examples, "; "))
 }
 
 // SyncLatency returns the p-th percentile (0-100) of the first
@@ -208,7 +274,9 @@ func totalHits(m map[string]int) int {
 }
 
 // Check returns an error unless every record enqueued was delivered to
-// every destination, exactly as many times as the local server counted.
+// every destination, and the local server received exactly the hits and
+// activations the shop made, each once. Extra sinks are expected to take
+// every record kind.
 func (r *Report) Check() error {
 	var errs []error
 	if r.FlushErr != nil {
@@ -240,6 +308,11 @@ func (r *Report) Check() error {
 	}
 	if got := uint64(r.ServerActivations); got != actsSink.Sent {
 		errs = append(errs, fmt.Errorf("local server accepted %d activations, the queue delivered %d", got, actsSink.Sent))
+	}
+	if r.sent != nil || r.received != nil {
+		if err := compareRecords(r.sent, r.received); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -308,7 +381,7 @@ func (r *Report) Render(w io.Writer) {
 			if v.Visitors > 0 {
 				conv = fmt.Sprintf("%.1f%%", 100*float64(v.Purchases)/float64(v.Visitors))
 			}
-			fmt.Fprintf(w, "    %-30s %s %5.1f%%  configured %5.1f%%  Δ %+4.1f  %6s visitors, conversion %s\n",
+			fmt.Fprintf(w, "    %-30s %s %5.1f%%  configured %5.1f%%  Δ %+5.1f  %6s visitors, conversion %s\n",
 				trim(v.Name, 30), bar(obs), obs, v.Configured, obs-v.Configured, Count(v.Visitors), conv)
 		}
 	}
@@ -329,7 +402,7 @@ func (r *Report) Render(w io.Writer) {
 	fmt.Fprintf(w, "  records enqueued: %s, refused (queue full): %s, queue file: %.1f MB\n",
 		Count(r.Queue.Enqueued), Count(r.Queue.RejectedFull), float64(r.QueueFileBytes)/1e6)
 	if r.FaultsInjected > 0 {
-		fmt.Fprintf(w, "  faults injected by the local server: %d (two 503s on /events, one dropped connection on /v2/activate), retried\n",
+		fmt.Fprintf(w, "  failures injected by the local server: %d (503 on /events, dropped connection on /v2/activate), all retried\n",
 			r.FaultsInjected)
 	}
 	fmt.Fprintf(w, "  local server accepted %s hits (%s) and %s activations\n",
@@ -338,7 +411,7 @@ func (r *Report) Render(w io.Writer) {
 	fmt.Fprintln(w, "\nLatency on the request path (wall clock, all workers sharing the CPUs):")
 	fmt.Fprintf(w, "  checkout Synchronize (local decision, history read): p50 %-9s p99 %s\n",
 		duration(r.DecisionLatency(50)), duration(r.DecisionLatency(99)))
-	fmt.Fprintf(w, "  first Synchronize (decision + durable context hit):  p50 %-9s p99 %s\n",
+	fmt.Fprintf(w, "  first Synchronize (decision, history, context hit):  p50 %-9s p99 %s\n",
 		duration(r.SyncLatency(50)), duration(r.SyncLatency(99)))
 	fmt.Fprintf(w, "\nTime: %s for the visitors, %s in all (with the final flush).\n",
 		duration(r.Simulated), duration(r.Elapsed))

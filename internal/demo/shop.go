@@ -73,6 +73,23 @@ func (s *shop) visit(ctx context.Context, i int, t *tally) error {
 	if err != nil {
 		return err
 	}
+	// send and activate note each record the shop made, for the report to
+	// match against what the local server received.
+	send := func(h hits.Hit) error {
+		if err := v.SendHit(ctx, h); err != nil {
+			return err
+		}
+		t.expect(hitKey(id, h))
+		return nil
+	}
+	activate := func(key string) error {
+		info, _ := v.Info(key)
+		if err := v.Activate(ctx, key); err != nil {
+			return err
+		}
+		t.expect(activationKey(id, info.VariationID))
+		return nil
+	}
 
 	// Home page. The first Synchronize decides locally and queues the
 	// visitor's context (a SEGMENT hit) durably.
@@ -81,12 +98,13 @@ func (s *shop) visit(ctx context.Context, i int, t *tally) error {
 		return err
 	}
 	t.syncLatencies = append(t.syncLatencies, time.Since(begin))
+	t.expect(segmentKey(id)) // the context hit of the first Synchronize
 	if v.Bool("darkMode", false) {
-		if err := v.Activate(ctx, "darkMode"); err != nil {
+		if err := activate("darkMode"); err != nil {
 			return err
 		}
 	}
-	if err := v.SendHit(ctx, hits.Page{URL: shopURL + "/"}); err != nil {
+	if err := send(hits.Page{URL: shopURL + "/"}); err != nil {
 		return err
 	}
 
@@ -95,11 +113,11 @@ func (s *shop) visit(ctx context.Context, i int, t *tally) error {
 	layout := v.String("productLayout", "grid")
 	cta := v.String("ctaText", "Add to cart")
 	if v.Has("productLayout") {
-		if err := v.Activate(ctx, "productLayout"); err != nil {
+		if err := activate("productLayout"); err != nil {
 			return err
 		}
 	}
-	if err := v.SendHit(ctx, hits.Page{URL: shopURL + "/products/" + p.sku}); err != nil {
+	if err := send(hits.Page{URL: shopURL + "/products/" + p.sku}); err != nil {
 		return err
 	}
 	addChance := 45
@@ -115,7 +133,7 @@ func (s *shop) visit(ctx context.Context, i int, t *tally) error {
 	if !added {
 		return nil
 	}
-	if err := v.SendHit(ctx, hits.Event{Category: hits.ActionTracking, Action: "add_to_cart", Label: p.sku}); err != nil {
+	if err := send(hits.Event{Category: hits.ActionTracking, Action: "add_to_cart", Label: p.sku}); err != nil {
 		return err
 	}
 
@@ -130,12 +148,12 @@ func (s *shop) visit(ctx context.Context, i int, t *tally) error {
 	threshold := v.Float64("freeShippingThreshold", 50)
 	for _, key := range []string{"checkoutFlow", "freeShippingThreshold"} {
 		if v.Has(key) {
-			if err := v.Activate(ctx, key); err != nil {
+			if err := activate(key); err != nil {
 				return err
 			}
 		}
 	}
-	if err := v.SendHit(ctx, hits.Page{URL: shopURL + "/checkout"}); err != nil {
+	if err := send(hits.Page{URL: shopURL + "/checkout"}); err != nil {
 		return err
 	}
 	buyChance := 30
@@ -166,20 +184,20 @@ func (s *shop) visit(ctx context.Context, i int, t *tally) error {
 		shipping = 0
 	}
 	tid := fmt.Sprintf("T-%05d", i)
-	if err := v.SendHit(ctx, hits.Transaction{
+	if err := send(hits.Transaction{
 		ID: tid, Affiliation: "checkout", Revenue: revenue + shipping, Shipping: shipping,
 		Currency: "EUR", ItemCount: len(lines), PaymentMethod: "card", ShippingMethod: "standard",
 	}); err != nil {
 		return err
 	}
 	for _, l := range lines {
-		if err := v.SendHit(ctx, hits.Item{
+		if err := send(hits.Item{
 			TransactionID: tid, Name: l.name, Code: l.sku, Price: l.price, Quantity: 1, Category: l.category,
 		}); err != nil {
 			return err
 		}
 	}
-	if err := v.SendHit(ctx, hits.Event{Category: hits.ActionTracking, Action: "purchase", Label: tid}); err != nil {
+	if err := send(hits.Event{Category: hits.ActionTracking, Action: "purchase", Label: tid}); err != nil {
 		return err
 	}
 	purchased = true
@@ -201,4 +219,27 @@ func (s *shop) eligibility(ctx context.Context, id string, attrs visitor.Attribu
 		}
 	}
 	return in
+}
+
+// Keys identifying records, the same for what the shop sent and what the
+// local server received: the visitor, the type, and what tells the
+// visitor's records of that type apart.
+func hitKey(visitorID string, h hits.Hit) string {
+	switch h := h.(type) {
+	case hits.Page:
+		return "PAGEVIEW|" + visitorID + "|" + h.URL
+	case hits.Event:
+		return "EVENT|" + visitorID + "|" + h.Action + "|" + h.Label
+	case hits.Transaction:
+		return "TRANSACTION|" + visitorID + "|" + h.ID
+	case hits.Item:
+		return "ITEM|" + visitorID + "|" + h.TransactionID + "|" + h.Code
+	}
+	return fmt.Sprintf("%s|%s|%T", h.HitType(), visitorID, h)
+}
+
+func segmentKey(visitorID string) string { return "SEGMENT|" + visitorID }
+
+func activationKey(visitorID, variationID string) string {
+	return "ACTIVATION|" + visitorID + "|" + variationID
 }
