@@ -209,8 +209,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	defer cancelFlush()
 	flushErr := client.Flush(flushCtx)
 	closed = true
-	if err := client.Close(flushCtx); err != nil && flushErr == nil {
-		flushErr = err
+	if err := client.Close(flushCtx); err != nil {
+		if flushErr == nil {
+			flushErr = err
+		}
+		// Close gave up delivering (the rest stays in the queue file);
+		// wait for the client's goroutines, which now stop promptly.
+		waitCtx, cancelWait := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = client.Close(waitCtx)
+		cancelWait()
 	}
 	rep.FlushErr = flushErr
 	rep.Elapsed = time.Since(start)
