@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/readmetest"
 )
 
 // README.md's `eventqueue.SinkConfig` table lists every field of
@@ -38,7 +38,7 @@ func TestREADMESinkConfigTable(t *testing.T) {
 			}
 			seen[name] = r.line
 			if f, ok := typ.FieldByName(name); !ok || !f.IsExported() {
-				t.Errorf("README.md:%d: %s is not a field of eventqueue.SinkConfig; it has %s", r.line, name, strings.Join(readmeFieldNames(typ), ", "))
+				t.Errorf("README.md:%d: %s is not a field of eventqueue.SinkConfig; it has %s", r.line, name, strings.Join(readmetest.FieldNames(typ), ", "))
 				continue
 			}
 			format, ok := defaults[name]
@@ -51,7 +51,7 @@ func TestREADMESinkConfigTable(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range readmeFieldNames(typ) {
+	for _, name := range readmetest.FieldNames(typ) {
 		if _, ok := seen[name]; !ok {
 			t.Errorf("eventqueue/options.go: SinkConfig.%s is missing from README.md's `eventqueue.SinkConfig` table", name)
 		}
@@ -96,7 +96,7 @@ func TestREADMESinkConfigLimits(t *testing.T) {
 		if _, err := readmeNormalize(SinkConfig{Name: "readme", Sink: readmeSink, BatchSize: maxBatchSize + 1}); err == nil {
 			t.Errorf("normalize accepts BatchSize %d (maxBatchSize+1)", maxBatchSize+1)
 		}
-		if want := "at most " + readmeCount(maxBatchSize); !strings.Contains(r.desc, want) {
+		if want := "at most " + readmetest.Count(maxBatchSize); !strings.Contains(r.desc, want) {
 			t.Errorf("README.md:%d: SinkConfig.BatchSize: the description does not say %q: the code's maximum is %d (maxBatchSize)", r.line, want, maxBatchSize)
 		}
 	}
@@ -145,7 +145,7 @@ func readmeSinkConfigDefaults(t *testing.T) map[string]func(*testing.T) string {
 		if got != constant {
 			t.Errorf("normalize sets SinkConfig.%s to %v, not %s (%v)", field, got, name, constant)
 		}
-		return readmeDuration(got)
+		return readmetest.Duration(got)
 	}
 	return map[string]func(*testing.T) string{
 		"Name": func(*testing.T) string { return required("Name", func(c *SinkConfig) { c.Name = "" }) },
@@ -160,14 +160,14 @@ func readmeSinkConfigDefaults(t *testing.T) map[string]func(*testing.T) string {
 			if d.BatchSize != DefaultBatchSize {
 				t.Errorf("normalize sets SinkConfig.BatchSize to %d, not DefaultBatchSize (%d)", d.BatchSize, DefaultBatchSize)
 			}
-			return readmeCount(int64(d.BatchSize))
+			return readmetest.Count(int64(d.BatchSize))
 		},
 		"FlushInterval": func(t *testing.T) string {
 			return duration(t, "FlushInterval", d.FlushInterval, DefaultFlushInterval, "DefaultFlushInterval")
 		},
 		"MaxAge": func(*testing.T) string {
 			if d.MaxAge != 0 {
-				return readmeDuration(d.MaxAge)
+				return readmetest.Duration(d.MaxAge)
 			}
 			return "none"
 		},
@@ -232,41 +232,19 @@ var readmeFieldCell = regexp.MustCompile("^`([A-Za-z0-9_]+)`$")
 // header's first cell is `eventqueue.SinkConfig`.
 func readmeSinkConfigRows(t *testing.T) []readmeSinkConfigRow {
 	t.Helper()
-	data, err := os.ReadFile(readmePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(data), "\n")
-	start := -1
-	for i, l := range lines {
-		if c := readmeCells(l); c != nil && c[0] == "`eventqueue.SinkConfig`" {
-			if start >= 0 {
-				t.Fatalf("README.md:%d: a second `eventqueue.SinkConfig` table (the first is at line %d)", i+1, start+1)
-			}
-			start = i
-		}
-	}
-	if start < 0 {
-		t.Fatal("README.md has no table headed `eventqueue.SinkConfig`")
-	}
+	header, table := readmetest.Table(t, readmetest.Lines(t, readmePath), "`eventqueue.SinkConfig`")
 	var rows []readmeSinkConfigRow
-	for i := start + 1; i < len(lines); i++ {
-		cells := readmeCells(lines[i])
-		if cells == nil {
-			break
-		}
-		if i == start+1 && readmeSeparator(cells) {
-			continue
-		}
+	for _, tr := range table {
+		cells := tr.Cells
 		if len(cells) != 3 {
-			t.Errorf("README.md:%d: %d cells, want 3 (field | default | what it does): %s", i+1, len(cells), lines[i])
+			t.Errorf("README.md:%d: %d cells, want 3 (field | default | what it does): %s", tr.Line, len(cells), tr.Text)
 			continue
 		}
-		r := readmeSinkConfigRow{line: i + 1, desc: cells[2]}
+		r := readmeSinkConfigRow{line: tr.Line, desc: cells[2]}
 		for f := range strings.SplitSeq(cells[0], ",") {
 			m := readmeFieldCell.FindStringSubmatch(strings.TrimSpace(f))
 			if m == nil {
-				t.Errorf("README.md:%d: %q in the first cell: want `Field`, `Field`...", i+1, strings.TrimSpace(f))
+				t.Errorf("README.md:%d: %q in the first cell: want `Field`, `Field`...", tr.Line, strings.TrimSpace(f))
 				continue
 			}
 			r.fields = append(r.fields, m[1])
@@ -280,83 +258,13 @@ func readmeSinkConfigRows(t *testing.T) []readmeSinkConfigRow {
 				r.defs = append(r.defs, cells[1])
 			}
 		default:
-			t.Errorf("README.md:%d: %d defaults for %d fields: want one for all, or one each", i+1, len(defs), len(r.fields))
+			t.Errorf("README.md:%d: %d defaults for %d fields: want one for all, or one each", tr.Line, len(defs), len(r.fields))
 			continue
 		}
 		rows = append(rows, r)
 	}
 	if len(rows) == 0 {
-		t.Fatalf("README.md:%d: the `eventqueue.SinkConfig` table has no rows", start+1)
+		t.Fatalf("README.md:%d: the `eventqueue.SinkConfig` table has no rows", header)
 	}
 	return rows
-}
-
-func readmeFieldNames(typ reflect.Type) []string {
-	var names []string
-	for i := range typ.NumField() {
-		if f := typ.Field(i); f.IsExported() {
-			names = append(names, f.Name)
-		}
-	}
-	return names
-}
-
-// readmeCells splits a Markdown table row into trimmed cells, or returns
-// nil for a line that is not a table row.
-func readmeCells(l string) []string {
-	l = strings.TrimSpace(l)
-	if !strings.HasPrefix(l, "|") {
-		return nil
-	}
-	l = strings.TrimSuffix(strings.TrimPrefix(l, "|"), "|")
-	cells := strings.Split(l, "|")
-	for i := range cells {
-		cells[i] = strings.TrimSpace(cells[i])
-	}
-	return cells
-}
-
-func readmeSeparator(cells []string) bool {
-	for _, c := range cells {
-		if strings.Trim(c, ":-") != "" || c == "" {
-			return false
-		}
-	}
-	return true
-}
-
-// readmeDuration writes d as the README does: a whole number of its
-// largest exact unit ("5 s", "1 min", "4 h", "50 ms"). The same as
-// flagship/readme_test.go's.
-func readmeDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return d.String()
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%d h", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%d min", d/time.Minute)
-	case d%time.Second == 0:
-		return fmt.Sprintf("%d s", d/time.Second)
-	case d%time.Millisecond == 0:
-		return fmt.Sprintf("%d ms", d/time.Millisecond)
-	}
-	return d.String()
-}
-
-// readmeCount writes n with thousands separators ("100,000"). The same
-// as flagship/readme_test.go's.
-func readmeCount(n int64) string {
-	if n < 0 {
-		return "-" + readmeCount(-n)
-	}
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/readmetest"
 	"github.com/seed27eed597/flagship-go/visitor"
 )
 
@@ -89,19 +90,19 @@ func readmeFlagshipDefaults(c config) map[string]func(*testing.T) string {
 		},
 		"WithDecisionTimeout": func(t *testing.T) string {
 			same(t, "decisionTimeout", c.decisionTimeout, DefaultDecisionTimeout, "DefaultDecisionTimeout")
-			return readmeDuration(c.decisionTimeout)
+			return readmetest.Duration(c.decisionTimeout)
 		},
 		"WithFetchTimeout": func(t *testing.T) string {
 			same(t, "fetchTimeout", c.fetchTimeout, DefaultFetchTimeout, "DefaultFetchTimeout")
-			return readmeDuration(c.fetchTimeout)
+			return readmetest.Duration(c.fetchTimeout)
 		},
 		"WithHitTimeout": func(t *testing.T) string {
 			same(t, "hitTimeout", c.hitTimeout, DefaultHitTimeout, "DefaultHitTimeout")
-			return readmeDuration(c.hitTimeout)
+			return readmetest.Duration(c.hitTimeout)
 		},
 		"WithPollingInterval": func(t *testing.T) string {
 			same(t, "pollingInterval", c.pollingInterval, DefaultPollingInterval, "DefaultPollingInterval")
-			return readmeDuration(c.pollingInterval)
+			return readmetest.Duration(c.pollingInterval)
 		},
 		"WithLogger": func(*testing.T) string {
 			if c.logger != nil {
@@ -155,20 +156,20 @@ func readmeFlagshipDefaults(c config) map[string]func(*testing.T) string {
 		"WithBatching": func(t *testing.T) string {
 			same(t, "batchSize", c.batchSize, eventqueue.DefaultBatchSize, "eventqueue.DefaultBatchSize")
 			same(t, "flushInterval", c.flushInterval, eventqueue.DefaultFlushInterval, "eventqueue.DefaultFlushInterval")
-			return readmeCount(int64(c.batchSize)) + " records / " + readmeDuration(c.flushInterval)
+			return readmetest.Count(int64(c.batchSize)) + " records / " + readmetest.Duration(c.flushInterval)
 		},
 		"WithHitMaxAge": func(t *testing.T) string {
 			same(t, "hitMaxAge", c.hitMaxAge, DefaultHitMaxAge, "DefaultHitMaxAge")
-			return readmeDuration(c.hitMaxAge)
+			return readmetest.Duration(c.hitMaxAge)
 		},
 		"WithQueueLimits": func(t *testing.T) string {
 			same(t, "maxRecords", c.maxRecords, eventqueue.DefaultMaxRecords, "eventqueue.DefaultMaxRecords")
 			same(t, "maxBytes", c.maxBytes, int64(eventqueue.DefaultMaxBytes), "eventqueue.DefaultMaxBytes")
-			return readmeCount(int64(c.maxRecords)) + " records / " + readmeBytes(c.maxBytes)
+			return readmetest.Count(int64(c.maxRecords)) + " records / " + readmetest.Bytes(c.maxBytes)
 		},
 		"WithBufferedDelivery": func(*testing.T) string {
 			if c.bufferDelay != 0 {
-				return "buffered, " + readmeDuration(c.bufferDelay)
+				return "buffered, " + readmetest.Duration(c.bufferDelay)
 			}
 			return "off: durable"
 		},
@@ -187,7 +188,7 @@ func readmeFlagshipDefaults(c config) map[string]func(*testing.T) string {
 		"WithRetryBackoff": func(t *testing.T) string {
 			same(t, "retryInitial", c.retryInitial, eventqueue.DefaultRetryInitial, "eventqueue.DefaultRetryInitial")
 			same(t, "retryMax", c.retryMax, eventqueue.DefaultRetryMax, "eventqueue.DefaultRetryMax")
-			return readmeDuration(c.retryInitial) + " to " + readmeDuration(c.retryMax)
+			return readmetest.Duration(c.retryInitial) + " to " + readmetest.Duration(c.retryMax)
 		},
 	}
 }
@@ -276,11 +277,7 @@ var readmeOptionCell = regexp.MustCompile("^`([a-z]+)\\.([A-Za-z0-9_]+)\\(([^)]*
 // section by package name ("flagship", "visitor").
 func readmeConfigRows(t *testing.T) map[string][]readmeOptionRow {
 	t.Helper()
-	data, err := os.ReadFile(readmePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(data), "\n")
+	lines := readmetest.Lines(t, readmePath)
 	start := -1
 	fence := false
 	for i, l := range lines {
@@ -311,8 +308,8 @@ func readmeConfigRows(t *testing.T) map[string][]readmeOptionRow {
 		if strings.HasPrefix(l, "#") {
 			break // the next section
 		}
-		cells := readmeCells(l)
-		if cells == nil || readmeSeparator(cells) || cells[0] == "option" {
+		cells := readmetest.Cells(l)
+		if cells == nil || readmetest.IsSeparator(cells) || cells[0] == "option" {
 			continue
 		}
 		if len(cells) != 3 {
@@ -338,30 +335,6 @@ func readmeConfigRows(t *testing.T) map[string][]readmeOptionRow {
 		}
 	}
 	return rows
-}
-
-// readmeCells splits a Markdown table row into trimmed cells, or returns
-// nil for a line that is not a table row.
-func readmeCells(l string) []string {
-	l = strings.TrimSpace(l)
-	if !strings.HasPrefix(l, "|") {
-		return nil
-	}
-	l = strings.TrimSuffix(strings.TrimPrefix(l, "|"), "|")
-	cells := strings.Split(l, "|")
-	for i := range cells {
-		cells[i] = strings.TrimSpace(cells[i])
-	}
-	return cells
-}
-
-func readmeSeparator(cells []string) bool {
-	for _, c := range cells {
-		if strings.Trim(c, ":-") != "" || c == "" {
-			return false
-		}
-	}
-	return true
 }
 
 // readmeFunc is an exported function returning Option.
@@ -456,51 +429,4 @@ func readmeCheckOptions(t *testing.T, pkg string, rows []readmeOptionRow, code m
 			t.Errorf("readme_test.go: a default formatter for %s.%s, which the code does not have: remove it", pkg, n)
 		}
 	}
-}
-
-// readmeDuration writes d as the README does: a whole number of its
-// largest exact unit ("2 s", "1 min", "4 h", "50 ms").
-func readmeDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return d.String()
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%d h", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%d min", d/time.Minute)
-	case d%time.Second == 0:
-		return fmt.Sprintf("%d s", d/time.Second)
-	case d%time.Millisecond == 0:
-		return fmt.Sprintf("%d ms", d/time.Millisecond)
-	}
-	return d.String()
-}
-
-// readmeBytes writes n in its largest exact binary unit ("64 MiB").
-func readmeBytes(n int64) string {
-	for _, u := range []struct {
-		size int64
-		name string
-	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
-		if n > 0 && n%u.size == 0 {
-			return readmeCount(n/u.size) + " " + u.name
-		}
-	}
-	return readmeCount(n) + " bytes"
-}
-
-// readmeCount writes n with thousands separators ("100,000").
-func readmeCount(n int64) string {
-	if n < 0 {
-		return "-" + readmeCount(-n)
-	}
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

@@ -3,11 +3,12 @@ package main
 import (
 	"bytes"
 	"maps"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/seed27eed597/flagship-go/internal/readmetest"
 )
 
 // These tests check the commands README.md shows against the code: every
@@ -32,10 +33,7 @@ var readmeInlineCode = regexp.MustCompile("`([^`]+)`")
 // prefixes: lines of code blocks, and inline code spans.
 func readmeCommands(t *testing.T, prefixes ...string) []readmeSnippet {
 	t.Helper()
-	data, err := os.ReadFile(readmePath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lines := readmetest.Lines(t, readmePath)
 	var out []readmeSnippet
 	match := func(line int, s string) {
 		s = strings.TrimSpace(s)
@@ -47,7 +45,7 @@ func readmeCommands(t *testing.T, prefixes ...string) []readmeSnippet {
 		}
 	}
 	fence := false
-	for i, l := range strings.Split(string(data), "\n") {
+	for i, l := range lines {
 		if strings.HasPrefix(strings.TrimSpace(l), "```") {
 			fence = !fence
 			continue
@@ -192,12 +190,8 @@ var readmeRuleLine = regexp.MustCompile(`^([^\s:#=][^:#=]*?)\s*::?(?:[^=]|$)`)
 // readmeMakeTargets returns the targets of the Makefile's rules.
 func readmeMakeTargets(t *testing.T) map[string]bool {
 	t.Helper()
-	data, err := os.ReadFile(makefilePath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	targets := map[string]bool{}
-	for l := range strings.SplitSeq(string(data), "\n") {
+	for _, l := range readmetest.Lines(t, makefilePath) {
 		m := readmeRuleLine.FindStringSubmatch(l)
 		if m == nil {
 			continue

@@ -4,14 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/seed27eed597/flagship-go/internal/readmetest"
 )
 
 const readmePath = "../../README.md"
@@ -32,7 +32,7 @@ func TestREADMEOptionsTable(t *testing.T) {
 			}
 			seen[name] = r.line
 			if f, ok := typ.FieldByName(name); !ok || !f.IsExported() {
-				t.Errorf("README.md:%d: %s is not a field of kafkasink.Options; it has %s", r.line, name, strings.Join(readmeFieldNames(typ), ", "))
+				t.Errorf("README.md:%d: %s is not a field of kafkasink.Options; it has %s", r.line, name, strings.Join(readmetest.FieldNames(typ), ", "))
 				continue
 			}
 			format, ok := defaults[name]
@@ -45,7 +45,7 @@ func TestREADMEOptionsTable(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range readmeFieldNames(typ) {
+	for _, name := range readmetest.FieldNames(typ) {
 		if _, ok := seen[name]; !ok {
 			t.Errorf("eventqueue/kafkasink/options.go: Options.%s is missing from README.md's `kafkasink.Options` table", name)
 		}
@@ -121,13 +121,13 @@ func readmeOptionDefaults(t *testing.T) map[string]func() string {
 			if d.MaxMessageBytes != DefaultMaxMessageBytes {
 				t.Errorf("withDefaults sets MaxMessageBytes %d, not DefaultMaxMessageBytes (%d)", d.MaxMessageBytes, DefaultMaxMessageBytes)
 			}
-			return readmeBytes(int64(d.MaxMessageBytes))
+			return readmetest.Bytes(int64(d.MaxMessageBytes))
 		},
 		"WriteTimeout": func() string {
 			if d.WriteTimeout != DefaultWriteTimeout {
 				t.Errorf("withDefaults sets WriteTimeout %v, not DefaultWriteTimeout (%v)", d.WriteTimeout, DefaultWriteTimeout)
 			}
-			return readmeDuration(d.WriteTimeout)
+			return readmetest.Duration(d.WriteTimeout)
 		},
 		"MaxAttempts":      func() string { return fmt.Sprint(d.MaxAttempts) },
 		"AutoCreateTopics": func() string { return fmt.Sprint(d.AutoCreateTopics) },
@@ -156,41 +156,19 @@ var readmeFieldCell = regexp.MustCompile("^`([A-Za-z0-9_]+)`$")
 // first cell is `kafkasink.Options`.
 func readmeOptionsRows(t *testing.T) []readmeOptionsRow {
 	t.Helper()
-	data, err := os.ReadFile(readmePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(data), "\n")
-	start := -1
-	for i, l := range lines {
-		if c := readmeCells(l); c != nil && c[0] == "`kafkasink.Options`" {
-			if start >= 0 {
-				t.Fatalf("README.md:%d: a second `kafkasink.Options` table (the first is at line %d)", i+1, start+1)
-			}
-			start = i
-		}
-	}
-	if start < 0 {
-		t.Fatal("README.md has no table headed `kafkasink.Options`")
-	}
+	header, table := readmetest.Table(t, readmetest.Lines(t, readmePath), "`kafkasink.Options`")
 	var rows []readmeOptionsRow
-	for i := start + 1; i < len(lines); i++ {
-		cells := readmeCells(lines[i])
-		if cells == nil {
-			break
-		}
-		if i == start+1 && readmeSeparator(cells) {
-			continue
-		}
+	for _, tr := range table {
+		cells := tr.Cells
 		if len(cells) != 3 {
-			t.Errorf("README.md:%d: %d cells, want 3 (field | default | what it does): %s", i+1, len(cells), lines[i])
+			t.Errorf("README.md:%d: %d cells, want 3 (field | default | what it does): %s", tr.Line, len(cells), tr.Text)
 			continue
 		}
-		r := readmeOptionsRow{line: i + 1}
+		r := readmeOptionsRow{line: tr.Line}
 		for f := range strings.SplitSeq(cells[0], ",") {
 			m := readmeFieldCell.FindStringSubmatch(strings.TrimSpace(f))
 			if m == nil {
-				t.Errorf("README.md:%d: %q in the first cell: want `Field`, `Field`...", i+1, strings.TrimSpace(f))
+				t.Errorf("README.md:%d: %q in the first cell: want `Field`, `Field`...", tr.Line, strings.TrimSpace(f))
 				continue
 			}
 			r.fields = append(r.fields, m[1])
@@ -204,79 +182,13 @@ func readmeOptionsRows(t *testing.T) []readmeOptionsRow {
 				r.defs = append(r.defs, cells[1])
 			}
 		default:
-			t.Errorf("README.md:%d: %d defaults for %d fields: want one for all, or one each", i+1, len(defs), len(r.fields))
+			t.Errorf("README.md:%d: %d defaults for %d fields: want one for all, or one each", tr.Line, len(defs), len(r.fields))
 			continue
 		}
 		rows = append(rows, r)
 	}
 	if len(rows) == 0 {
-		t.Fatalf("README.md:%d: the `kafkasink.Options` table has no rows", start+1)
+		t.Fatalf("README.md:%d: the `kafkasink.Options` table has no rows", header)
 	}
 	return rows
-}
-
-func readmeFieldNames(typ reflect.Type) []string {
-	var names []string
-	for i := range typ.NumField() {
-		if f := typ.Field(i); f.IsExported() {
-			names = append(names, f.Name)
-		}
-	}
-	return names
-}
-
-// readmeCells splits a Markdown table row into trimmed cells, or returns
-// nil for a line that is not a table row.
-func readmeCells(l string) []string {
-	l = strings.TrimSpace(l)
-	if !strings.HasPrefix(l, "|") {
-		return nil
-	}
-	l = strings.TrimSuffix(strings.TrimPrefix(l, "|"), "|")
-	cells := strings.Split(l, "|")
-	for i := range cells {
-		cells[i] = strings.TrimSpace(cells[i])
-	}
-	return cells
-}
-
-func readmeSeparator(cells []string) bool {
-	for _, c := range cells {
-		if strings.Trim(c, ":-") != "" || c == "" {
-			return false
-		}
-	}
-	return true
-}
-
-// readmeDuration writes d as the README does: a whole number of its
-// largest exact unit ("10 s", "1 min", "4 h", "50 ms"). The same as
-// flagship/readme_test.go's.
-func readmeDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return d.String()
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%d h", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%d min", d/time.Minute)
-	case d%time.Second == 0:
-		return fmt.Sprintf("%d s", d/time.Second)
-	case d%time.Millisecond == 0:
-		return fmt.Sprintf("%d ms", d/time.Millisecond)
-	}
-	return d.String()
-}
-
-// readmeBytes writes n in its largest exact binary unit ("1 MiB").
-func readmeBytes(n int64) string {
-	for _, u := range []struct {
-		size int64
-		name string
-	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
-		if n > 0 && n%u.size == 0 {
-			return fmt.Sprintf("%d %s", n/u.size, u.name)
-		}
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
