@@ -120,6 +120,9 @@ func TestWithoutHTTPDeliveryKeepsLeftoverHTTPBacklog(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	_ = c.Close(cctx) // the endpoint is down: the hit stays in the file
+	// Close gave up delivering; wait for its goroutines, so that no late
+	// attempt of this client reaches the server after the Reset below.
+	require.NoError(t, c.Close(ctx))
 	left := c.QueueStats().Sinks[0]
 	require.Equal(t, flagship.SinkHTTPHits, left.Name)
 	require.Positive(t, left.Depth)
