@@ -6,12 +6,6 @@
 // comparison logic is that package's, adapted to Flagship's implied "v"
 // prefix so that no "v"+s string has to be built.
 
-// Package semver parses and compares semantic versions the way Flagship's
-// SEMVER_* targeting operators do: a string is prefixed with "v" unless it
-// already starts with a lower-case 'v', then validated and compared with the
-// rules of golang.org/x/mod/semver (vMAJOR[.MINOR[.PATCH[-PRERELEASE][+BUILD]]],
-// no leading zeros, shorthands vMAJOR and vMAJOR.MINOR only without
-// prerelease or build). The empty string is invalid. Nothing allocates.
 package semver
 
 // Version is the parsed form of a semantic version. Its fields are substrings
