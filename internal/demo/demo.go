@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -217,7 +218,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep.FlushErr = flushErr
 	rep.Elapsed = time.Since(start)
 	rep.Queue = client.QueueStats()
-	if fi, err := os.Stat(queueFile(opts.Dir)); err == nil {
+	if fi, err := os.Stat(filepath.Join(opts.Dir, flagship.QueueFileName)); err == nil {
 		rep.QueueFileBytes = fi.Size()
 	}
 
@@ -232,8 +233,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	slices.Sort(rep.decideLatencies)
 	return rep, nil
 }
-
-func queueFile(dir string) string { return dir + string(os.PathSeparator) + flagship.QueueFileName }
 
 // Main runs the demo with opts, prints the report to w, and returns the
 // process exit code: 0 when every record was delivered, 1 otherwise.

@@ -256,13 +256,14 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-func (r *Report) sink(name string) (eventqueue.SinkStats, bool) {
+// sink returns the named sink's counters (zero if it has none).
+func (r *Report) sink(name string) eventqueue.SinkStats {
 	for _, s := range r.Queue.Sinks {
 		if s.Name == name {
-			return s, true
+			return s
 		}
 	}
-	return eventqueue.SinkStats{}, false
+	return eventqueue.SinkStats{}
 }
 
 func totalHits(m map[string]int) int {
@@ -285,7 +286,6 @@ func (r *Report) Check() error {
 	if r.Queue.RejectedFull > 0 {
 		errs = append(errs, fmt.Errorf("%d records refused: queue full", r.Queue.RejectedFull))
 	}
-	var httpSent uint64
 	for _, s := range r.Queue.Sinks {
 		if !s.Configured {
 			continue
@@ -297,10 +297,9 @@ func (r *Report) Check() error {
 			errs = append(errs, fmt.Errorf("%s: %d records delivered of %d enqueued", s.Name, s.Sent, r.Queue.Enqueued))
 		}
 	}
-	hitsSink, _ := r.sink(flagship.SinkHTTPHits)
-	actsSink, _ := r.sink(flagship.SinkHTTPActivations)
-	httpSent = hitsSink.Sent + actsSink.Sent
-	if httpSent != r.Queue.Enqueued {
+	hitsSink := r.sink(flagship.SinkHTTPHits)
+	actsSink := r.sink(flagship.SinkHTTPActivations)
+	if httpSent := hitsSink.Sent + actsSink.Sent; httpSent != r.Queue.Enqueued {
 		errs = append(errs, fmt.Errorf("Flagship endpoints: %d records delivered of %d enqueued", httpSent, r.Queue.Enqueued))
 	}
 	if got := uint64(totalHits(r.ServerHits)); got != hitsSink.Sent {
@@ -309,10 +308,8 @@ func (r *Report) Check() error {
 	if got := uint64(r.ServerActivations); got != actsSink.Sent {
 		errs = append(errs, fmt.Errorf("local server accepted %d activations, the queue delivered %d", got, actsSink.Sent))
 	}
-	if r.sent != nil || r.received != nil {
-		if err := compareRecords(r.sent, r.received); err != nil {
-			errs = append(errs, err)
-		}
+	if err := compareRecords(r.sent, r.received); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
