@@ -8,18 +8,21 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/internal/murmur3"
 )
 
 // Options configures an [Engine]. The zero value is valid: no assignment
-// history, logs to slog.Default().
+// store, logs to slog.Default().
 type Options struct {
-	// History, when set, makes assignments sticky (Flagship's assignment
-	// cache): a visitor keeps its variation when allocations change, and
-	// 1V1T and experience continuity use past assignments.
-	History History
-	// Logger receives failures no caller sees (history writes). nil means
+	// Assignments, when set, makes assignments sticky (Flagship's
+	// assignment cache): a visitor keeps its variation when allocations
+	// change, and 1V1T and experience continuity use past assignments.
+	// Decisions read it on every call: put an [assignment.Cache] in
+	// front of a store that does I/O.
+	Assignments assignment.Store
+	// Logger receives failures no caller sees (assignment writes). nil means
 	// slog.Default().
 	Logger *slog.Logger
 	// ContextDefaults are the values targeting sees for keys a request's
@@ -44,7 +47,7 @@ type DecideOptions struct {
 // configuration atomically while decisions run.
 type Engine struct {
 	cfg      atomic.Pointer[Config]
-	history  History
+	history  assignment.Store
 	log      *slog.Logger
 	defaults map[string]any
 	pool     sync.Pool
@@ -55,7 +58,7 @@ var _ decision.Decider = (*Engine)(nil)
 // NewEngine returns an engine with no configuration: decisions fail with
 // [ErrNoConfig] until [Engine.Update] is called.
 func NewEngine(o Options) *Engine {
-	e := &Engine{history: o.History, log: o.Logger, defaults: o.ContextDefaults}
+	e := &Engine{history: o.Assignments, log: o.Logger, defaults: o.ContextDefaults}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -115,14 +118,15 @@ func (e *Engine) RecordActivation(ctx context.Context, visitorID, variationGroup
 	if e.history == nil || cfg == nil || !cfg.singleAB {
 		return nil
 	}
-	cur, err := e.history.Load(ctx, visitorID)
-	if err != nil {
+	var cur [1]assignment.Assignments
+	if err := e.history.Load(ctx, []string{visitorID}, cur[:]); err != nil {
 		return fmt.Errorf("bucketing: record activation: %w: %w", ErrHistory, err)
 	}
-	if a, ok := cur[variationGroupID]; ok && a.Activated && a.VariationID == variationID {
+	if a, ok := cur[0][variationGroupID]; ok && a.Activated && a.VariationID == variationID {
 		return nil
 	}
-	err = e.history.Save(ctx, visitorID, map[string]Assignment{variationGroupID: {VariationID: variationID, Activated: true}})
+	err := e.history.Save(ctx, []assignment.Entry{{Key: visitorID,
+		Assignments: assignment.Assignments{variationGroupID: {VariationID: variationID, Activated: true}}}})
 	if err != nil {
 		return fmt.Errorf("bucketing: record activation: %w: %w", ErrHistory, err)
 	}
@@ -137,9 +141,9 @@ type pick struct {
 
 // history state of one decision
 type histState struct {
-	std, anon, group    map[string]Assignment
-	newStd, newAnon     map[string]Assignment
-	prevAB              []string // activated ab variation groups among targeted ones (1V1T)
+	std, anon, group    assignment.Assignments
+	newStd, newAnon     assignment.Assignments // nil until something is to be saved
+	prevAB              []string               // activated ab variation groups among targeted ones (1V1T)
 	enabled, reconciled bool
 }
 
@@ -291,20 +295,31 @@ func allocate(vg *cvg, hashID string) (pick, Outcome) {
 func (e *Engine) loadHistory(ctx context.Context, cfg *Config, r decision.Request, groupKey string, s *scratch, h *histState) error {
 	h.enabled = true
 	h.reconciled = cfg.xpc && r.AnonymousID != ""
-	var err error
-	if h.std, err = e.history.Load(ctx, r.VisitorID); err != nil {
-		return fmt.Errorf("bucketing: decide: load assignments: %w: %w", ErrHistory, err)
-	}
+	// One read for every key: a store behind the network answers in one
+	// round trip.
+	keys := append(s.keys[:0], r.VisitorID)
 	if h.reconciled {
-		if h.anon, err = e.history.Load(ctx, r.AnonymousID); err != nil {
-			return fmt.Errorf("bucketing: decide: load anonymous assignments: %w: %w", ErrHistory, err)
-		}
+		keys = append(keys, r.AnonymousID)
 	}
 	if groupKey != "" {
-		if h.group, err = e.history.Load(ctx, groupKey); err != nil {
-			return fmt.Errorf("bucketing: decide: load decision group assignments: %w: %w", ErrHistory, err)
-		}
+		keys = append(keys, groupKey)
 	}
+	s.keys = keys
+	into := s.into[:len(keys)]
+	if err := e.history.Load(ctx, keys, into); err != nil {
+		clear(into)
+		return fmt.Errorf("bucketing: decide: load assignments: %w: %w", ErrHistory, err)
+	}
+	h.std = into[0]
+	i := 1
+	if h.reconciled {
+		h.anon = into[i]
+		i++
+	}
+	if groupKey != "" {
+		h.group = into[i]
+	}
+	clear(into) // the pooled scratch must not keep them alive
 	if cfg.singleAB {
 		for ci, vgi := range s.vgs {
 			c := &cfg.campaigns[ci]
@@ -317,8 +332,6 @@ func (e *Engine) loadHistory(ctx context.Context, cfg *Config, r decision.Reques
 			}
 		}
 	}
-	h.newStd = map[string]Assignment{}
-	h.newAnon = map[string]Assignment{}
 	return nil
 }
 
@@ -369,25 +382,38 @@ func (h *histState) choose(vg *cvg, hashID string, trigger bool) (pick, Outcome)
 		isNew, isNewAnon = true, true
 	}
 	if trigger && !(ok && std.Activated) || isNew {
-		h.newStd[vg.id] = Assignment{VariationID: p.v.id, Activated: trigger}
+		if h.newStd == nil {
+			h.newStd = make(assignment.Assignments, 2)
+		}
+		h.newStd[vg.id] = assignment.Assignment{VariationID: p.v.id, Activated: trigger}
 	}
 	if trigger && !(okAnon && anon.Activated) || isNewAnon {
-		h.newAnon[vg.id] = Assignment{VariationID: p.v.id, Activated: trigger}
+		if h.newAnon == nil {
+			h.newAnon = make(assignment.Assignments, 2)
+		}
+		h.newAnon[vg.id] = assignment.Assignment{VariationID: p.v.id, Activated: trigger}
 	}
 	return p, OutcomeAssigned
 }
 
 func (e *Engine) saveHistory(ctx context.Context, r decision.Request, groupKey string, h *histState) {
-	save := func(key, what string, a map[string]Assignment) {
-		if len(a) == 0 || key == "" {
-			return
-		}
-		if err := e.history.Save(ctx, key, a); err != nil {
-			e.log.LogAttrs(ctx, slog.LevelWarn, "bucketing: saving assignments failed",
-				slog.String("key", what), slog.Any("err", err))
+	if len(h.newStd) == 0 && len(h.newAnon) == 0 {
+		return
+	}
+	entries := make([]assignment.Entry, 0, 3)
+	add := func(key string, a assignment.Assignments) {
+		if len(a) > 0 && key != "" {
+			entries = append(entries, assignment.Entry{Key: key, Assignments: a})
 		}
 	}
-	save(r.VisitorID, "visitor", h.newStd)
-	save(r.AnonymousID, "anonymous", h.newAnon)
-	save(groupKey, "decision group", h.newStd)
+	add(r.VisitorID, h.newStd)
+	add(r.AnonymousID, h.newAnon)
+	add(groupKey, h.newStd)
+	if len(entries) == 0 {
+		return
+	}
+	if err := e.history.Save(ctx, entries); err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "bucketing: saving assignments failed",
+			slog.String("visitor", r.VisitorID), slog.Any("err", err))
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
 )
@@ -278,14 +279,14 @@ func TestCompileRejectsBadCodeBuiltFiles(t *testing.T) {
 	assert.Contains(t, err.Error(), "unsupported value type")
 }
 
-type failingHistory struct{ bucketing.MemoryHistory }
+type failingStore struct{ *assignment.Memory }
 
-func (*failingHistory) Load(context.Context, string) (map[string]bucketing.Assignment, error) {
-	return nil, errors.New("disk on fire")
+func (failingStore) Load(context.Context, []string, []assignment.Assignments) error {
+	return errors.New("disk on fire")
 }
 
 func TestHistoryReadErrorGivesNoCampaigns(t *testing.T) {
-	e := loadEngine(t, "bucketing.json", bucketing.Options{History: &failingHistory{}})
+	e := loadEngine(t, "bucketing.json", bucketing.Options{Assignments: failingStore{assignment.NewMemory(0)}})
 	d, err := e.Decide(t.Context(), request("pub-000003", map[string]any{"plan": "pro"}))
 	require.ErrorIs(t, err, bucketing.ErrHistory)
 	assert.Empty(t, d.Campaigns)

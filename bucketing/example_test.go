@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
 )
@@ -193,12 +194,12 @@ func ExampleEngine_Explain() {
 	//     group 0 rule 0: plan EQUALS "gold" against "free" -> false
 }
 
-// With a History, a visitor keeps its variation when the allocations
-// change. eventqueue.Queue.History is a durable History.
-func ExampleMemoryHistory() {
+// With an assignment store, a visitor keeps its variation when the
+// allocations change. The SDK's default store is a file (assignment.File)
+// behind an in-process cache (assignment.Cache).
+func ExampleOptions_assignments() {
 	ctx := context.Background()
-	var h bucketing.MemoryHistory
-	e := exampleEngine(bucketing.Options{History: &h})
+	e := exampleEngine(bucketing.Options{Assignments: assignment.NewMemory(0)})
 
 	d, _ := e.Decide(ctx, decision.Request{VisitorID: "carol"})
 	fmt.Println(d.Campaigns[0].Variation.ID, d.Campaigns[0].Reason)

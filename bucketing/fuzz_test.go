@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
 )
@@ -31,7 +32,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse accepted a file Compile rejects: %v", err)
 		}
-		e := bucketing.NewEngine(bucketing.Options{History: &bucketing.MemoryHistory{}})
+		e := bucketing.NewEngine(bucketing.Options{Assignments: assignment.NewMemory(0)})
 		e.Update(cfg)
 		ctx := map[string]any{"a": "x", "b": 1.0, "c": true, "d": []any{"x", 2.0}, "e": nil}
 		if _, err := e.Decide(context.Background(), decision.Request{VisitorID: "v", AnonymousID: "a", DecisionGroup: "g", Context: ctx}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
 )
@@ -26,11 +27,11 @@ func abFile(settings bucketing.AccountSettings, campaigns map[string][]int32, or
 	return f
 }
 
-func engineWith(t *testing.T, h bucketing.History, f *bucketing.File) *bucketing.Engine {
+func engineWith(t *testing.T, h assignment.Store, f *bucketing.File) *bucketing.Engine {
 	t.Helper()
 	cfg, err := bucketing.Compile(f)
 	require.NoError(t, err)
-	e := bucketing.NewEngine(bucketing.Options{History: h})
+	e := bucketing.NewEngine(bucketing.Options{Assignments: h})
 	e.Update(cfg)
 	return e
 }
@@ -51,7 +52,7 @@ func variations(d decision.Decision) map[string]string {
 }
 
 func TestHistoryKeepsVariationWhenAllocationsChange(t *testing.T) {
-	h := &bucketing.MemoryHistory{}
+	h := assignment.NewMemory(0)
 	e := engineWith(t, h, abFile(bucketing.AccountSettings{}, map[string][]int32{"a": {100, 0}}, "a"))
 	d, err := e.Decide(t.Context(), request("visitor-1", nil))
 	require.NoError(t, err)
@@ -72,8 +73,8 @@ func TestHistoryKeepsVariationWhenAllocationsChange(t *testing.T) {
 }
 
 func TestHistoryDeletedVariationDropsCampaign(t *testing.T) {
-	h := &bucketing.MemoryHistory{}
-	require.NoError(t, h.Save(t.Context(), "visitor-1", map[string]bucketing.Assignment{"vga": {VariationID: "gone"}}))
+	h := assignment.NewMemory(0)
+	saveAssignments(t, h, "visitor-1", assignment.Assignments{"vga": {VariationID: "gone"}})
 	e := engineWith(t, h, abFile(bucketing.AccountSettings{}, map[string][]int32{"a": {50, 50}}, "a"))
 	d, err := e.Decide(t.Context(), request("visitor-1", nil))
 	require.NoError(t, err)
@@ -81,18 +82,17 @@ func TestHistoryDeletedVariationDropsCampaign(t *testing.T) {
 }
 
 func TestHistoryExperienceContinuity(t *testing.T) {
-	h := &bucketing.MemoryHistory{}
+	h := assignment.NewMemory(0)
 	f := abFile(bucketing.AccountSettings{EnabledXPC: true}, map[string][]int32{"a": {50, 50}}, "a")
-	require.NoError(t, h.Save(t.Context(), "anon-1", map[string]bucketing.Assignment{"vga": {VariationID: "a-v1"}}))
-	require.NoError(t, h.Save(t.Context(), "anon-2", map[string]bucketing.Assignment{"vga": {VariationID: "a-v0"}}))
+	saveAssignments(t, h, "anon-1", assignment.Assignments{"vga": {VariationID: "a-v1"}})
+	saveAssignments(t, h, "anon-2", assignment.Assignments{"vga": {VariationID: "a-v0"}})
 	e := engineWith(t, h, f)
 
 	d, err := e.Decide(t.Context(), decision.Request{VisitorID: "user-1", AnonymousID: "anon-1"})
 	require.NoError(t, err)
 	assert.Equal(t, "a-v1", variations(d)["a"])
 	assert.Equal(t, decision.ReasonAnonymousHistory, d.Campaigns[0].Reason.Kind)
-	got, err := h.Load(t.Context(), "user-1")
-	require.NoError(t, err)
+	got := loadAssignments(t, h, "user-1")
 	assert.Equal(t, "a-v1", got["vga"].VariationID, "inherited assignment copied to the visitor id")
 
 	// The visitor's own assignment wins over another anonymous id's.
@@ -102,8 +102,8 @@ func TestHistoryExperienceContinuity(t *testing.T) {
 	assert.Equal(t, decision.ReasonHistory, d.Campaigns[0].Reason.Kind)
 
 	// Without XPC the anonymous history is not read.
-	h2 := &bucketing.MemoryHistory{}
-	require.NoError(t, h2.Save(t.Context(), "anon-1", map[string]bucketing.Assignment{"vga": {VariationID: "a-v1"}}))
+	h2 := assignment.NewMemory(0)
+	saveAssignments(t, h2, "anon-1", assignment.Assignments{"vga": {VariationID: "a-v1"}})
 	e2 := engineWith(t, h2, abFile(bucketing.AccountSettings{}, map[string][]int32{"a": {100, 0}}, "a"))
 	d, err = e2.Decide(t.Context(), decision.Request{VisitorID: "user-1", AnonymousID: "anon-1"})
 	require.NoError(t, err)
@@ -111,7 +111,7 @@ func TestHistoryExperienceContinuity(t *testing.T) {
 }
 
 func TestHistoryDecisionGroup(t *testing.T) {
-	h := &bucketing.MemoryHistory{}
+	h := assignment.NewMemory(0)
 	e := engineWith(t, h, abFile(bucketing.AccountSettings{}, map[string][]int32{"a": {50, 50}}, "a"))
 	first, err := e.Decide(t.Context(), decision.Request{VisitorID: "member-1", DecisionGroup: "household-42"})
 	require.NoError(t, err)
@@ -121,15 +121,14 @@ func TestHistoryDecisionGroup(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, variations(first), variations(d))
 	}
-	got, err := h.Load(t.Context(), "aG91c2Vob2xkLTQy") // base64("household-42")
-	require.NoError(t, err)
+	got := loadAssignments(t, h, "aG91c2Vob2xkLTQy") // base64("household-42")
 	assert.Equal(t, variations(first)["a"], got["vga"].VariationID)
 }
 
 func TestHistoryOneVisitorOneTest(t *testing.T) {
 	settings := bucketing.AccountSettings{Enabled1V1T: true}
 	f := abFile(settings, map[string][]int32{"a": {100}, "b": {100}, "c": {100}}, "a", "b", "c")
-	h := &bucketing.MemoryHistory{}
+	h := assignment.NewMemory(0)
 	e := engineWith(t, h, f)
 
 	d, err := e.Decide(t.Context(), request("v", nil))
@@ -143,11 +142,22 @@ func TestHistoryOneVisitorOneTest(t *testing.T) {
 	assert.Equal(t, map[string]string{"b": "b-v0"}, variations(d))
 
 	// DecideWith TriggerHit marks what it returns as activated.
-	h2 := &bucketing.MemoryHistory{}
+	h2 := assignment.NewMemory(0)
 	e2 := engineWith(t, h2, f)
 	_, err = e2.DecideWith(t.Context(), request("w", nil), bucketing.DecideOptions{TriggerHit: true})
 	require.NoError(t, err)
-	got, err := h2.Load(t.Context(), "w")
-	require.NoError(t, err)
-	assert.Equal(t, bucketing.Assignment{VariationID: "a-v0", Activated: true}, got["vga"])
+	got := loadAssignments(t, h2, "w")
+	assert.Equal(t, assignment.Assignment{VariationID: "a-v0", Activated: true}, got["vga"])
+}
+
+func saveAssignments(t *testing.T, s assignment.Store, key string, a assignment.Assignments) {
+	t.Helper()
+	require.NoError(t, s.Save(t.Context(), []assignment.Entry{{Key: key, Assignments: a}}))
+}
+
+func loadAssignments(t *testing.T, s assignment.Store, key string) assignment.Assignments {
+	t.Helper()
+	var into [1]assignment.Assignments
+	require.NoError(t, s.Load(t.Context(), []string{key}, into[:]))
+	return into[0]
 }

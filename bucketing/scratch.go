@@ -1,6 +1,7 @@
 package bucketing
 
 import (
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/internal/murmur3"
 )
@@ -29,6 +30,10 @@ type scratch struct {
 	buck    int // bucket of the visitor id, -1 until computed
 	vgs     []int32
 	picks   []pick
+	// keys and into are the assignment store's arguments: a visitor id,
+	// an anonymous id, a decision group.
+	keys []string
+	into [3]assignment.Assignments
 }
 
 func (s *scratch) reset(cfg *Config, r decision.Request) {

@@ -207,6 +207,10 @@ const (
 	// EventQueueFull: Enqueue started refusing records (sent once per
 	// episode; every refusal is counted in Stats.RejectedFull).
 	EventQueueFull
+	// EventCommitFailed: a commit failed with Err, losing N records
+	// given by [Queue.EnqueueAsync] (records whose Enqueue waited got
+	// the error instead).
+	EventCommitFailed
 )
 
 // String returns the event kind's name.
@@ -220,6 +224,8 @@ func (k EventKind) String() string {
 		return "dead lettered"
 	case EventQueueFull:
 		return "queue full"
+	case EventCommitFailed:
+		return "commit failed"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -232,5 +238,5 @@ type Event struct {
 	Latency time.Duration // EventBatchSent: how long Send took
 	Delay   time.Duration // EventBatchFailed: wait before the next attempt
 	Reason  string        // EventDeadLettered: why
-	Err     error         // EventBatchFailed, EventQueueFull
+	Err     error         // EventBatchFailed, EventQueueFull, EventCommitFailed
 }

@@ -21,9 +21,8 @@ import (
 
 // Bucket names. Each sink's backlog is the bucket sinkPrefix+name.
 var (
-	metaBucket    = []byte("meta")
-	deadBucket    = []byte("dead")
-	historyBucket = []byte("history")
+	metaBucket = []byte("meta")
+	deadBucket = []byte("dead")
 )
 
 const (
@@ -46,7 +45,6 @@ type Queue struct {
 	opts  Options
 	log   *slog.Logger
 	sinks []*sinkState // configured sinks first, then leftover backlogs without a sink
-	hist  *History
 
 	// mu guards the capacity accounting and the pending commit group.
 	mu       sync.Mutex
@@ -113,6 +111,7 @@ type commitGroup struct {
 	data    [][]byte
 	targets []uint64 // bit i: sink i
 	deletes []delivered
+	async   int // records whose Enqueue did not wait (EnqueueAsync)
 	done    chan struct{}
 	err     error
 }
@@ -155,7 +154,6 @@ func Open(path string, opts Options) (*Queue, error) {
 		quit:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
-	q.hist = &History{q: q}
 	if err := q.load(); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -181,10 +179,8 @@ func (q *Queue) load() error {
 		} else if string(v) != fileVersion {
 			return fmt.Errorf("%w: file format %q, this version reads %q", ErrNotQueueFile, v, fileVersion)
 		}
-		for _, name := range [][]byte{deadBucket, historyBucket} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
+		if _, err := tx.CreateBucketIfNotExists(deadBucket); err != nil {
+			return err
 		}
 		for i, sc := range q.opts.Sinks {
 			s := &sinkState{cfg: sc, bucket: []byte(sinkPrefix + sc.Name), index: i, notify: make(chan struct{}, 1)}
@@ -261,6 +257,21 @@ func (q *Queue) Path() string { return q.path }
 // after Close, and ctx's error if ctx ends first (the record may then
 // still be committed).
 func (q *Queue) Enqueue(ctx context.Context, r hits.Record) error {
+	return q.enqueue(ctx, r, q.opts.Durability == Durable)
+}
+
+// EnqueueAsync is Enqueue without the wait for the disk: it returns once
+// r has room in the queue and joins the next commit, which the queue's
+// writer runs at once (or within Options.BufferDelay in Buffered mode).
+// A crash before that commit loses r, and so does a failed commit, which
+// is reported as an [EventCommitFailed] and logged at Error. It fails as
+// Enqueue does when r is refused. The SDK uses it for the records it
+// sends on its own on a visitor's request path.
+func (q *Queue) EnqueueAsync(ctx context.Context, r hits.Record) error {
+	return q.enqueue(ctx, r, false)
+}
+
+func (q *Queue) enqueue(ctx context.Context, r hits.Record, wait bool) error {
 	if q.closed.Load() {
 		return ErrClosed
 	}
@@ -307,9 +318,12 @@ func (q *Queue) Enqueue(ctx context.Context, r hits.Record) error {
 	g := q.group
 	g.data = append(g.data, data)
 	g.targets = append(g.targets, targets)
+	if !wait {
+		g.async++
+	}
 	q.mu.Unlock()
 	q.enqueued.Add(1)
-	if q.opts.Durability == Durable && q.commitMu.TryLock() {
+	if wait && q.commitMu.TryLock() {
 		problems := q.commitPending() // g, or the later group if the writer took g meanwhile
 		q.commitMu.Unlock()
 		q.logCommit(ctx, problems)
@@ -319,7 +333,7 @@ func (q *Queue) Enqueue(ctx context.Context, r hits.Record) error {
 		default:
 		}
 	}
-	if q.opts.Durability == Buffered {
+	if !wait {
 		return nil
 	}
 	select {
@@ -399,34 +413,33 @@ func (q *Queue) commitNow() {
 
 // commitProblems is what a commit has to report.
 type commitProblems struct {
-	err            error // the commit failed
-	records        int   // records it carried
-	corruptHistory int   // corrupt history entries it replaced
+	err     error // the commit failed
+	records int   // records it carried
+	async   int   // of which no Enqueue waited for: they are lost
 }
 
 func (q *Queue) logCommit(ctx context.Context, p commitProblems) {
-	if p.err != nil {
-		q.log.LogAttrs(ctx, slog.LevelError, "commit failed", slog.Int("records", p.records), slog.Any("err", p.err))
+	if p.err == nil {
+		return
 	}
-	if p.corruptHistory > 0 {
-		q.log.LogAttrs(ctx, slog.LevelWarn, "corrupt history entries replaced", slog.Int("entries", p.corruptHistory))
+	q.log.LogAttrs(ctx, slog.LevelError, "commit failed", slog.Int("records", p.records), slog.Int("lost", p.async), slog.Any("err", p.err))
+	if p.async > 0 {
+		q.emit(ctx, Event{Kind: EventCommitFailed, N: p.async, Err: p.err})
 	}
 }
 
 // commitPending commits the pending group (new records and the deletes of
-// delivered ones) and the pending history writes in one transaction.
+// delivered ones) in one transaction.
 func (q *Queue) commitPending() (problems commitProblems) {
 	q.mu.Lock()
 	g := q.group
 	q.group = &commitGroup{done: make(chan struct{})}
 	q.mu.Unlock()
-	hist := q.hist.takeDirty()
-	if len(g.data) == 0 && len(g.deletes) == 0 && len(hist) == 0 {
+	if len(g.data) == 0 && len(g.deletes) == 0 {
 		close(g.done)
 		return
 	}
 	var removed []removal
-	var corrupt int
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		if len(g.data) > 0 {
 			buckets := make([]*bolt.Bucket, len(q.sinks))
@@ -451,18 +464,13 @@ func (q *Queue) commitPending() (problems commitProblems) {
 			}
 		}
 		var err error
-		if removed, err = q.remove(tx, g.deletes); err != nil {
-			return err
-		}
-		corrupt, err = q.hist.write(tx, hist)
+		removed, err = q.remove(tx, g.deletes)
 		return err
 	})
-	q.hist.committed(err)
 	q.removed(g.deletes, removed, err)
-	problems.corruptHistory = corrupt
 	if err != nil {
 		err = fmt.Errorf("eventqueue: commit: %w", err)
-		problems.err, problems.records = err, len(g.data)
+		problems.err, problems.records, problems.async = err, len(g.data), g.async
 		for i, data := range g.data {
 			for t := g.targets[i]; t != 0; t &= t - 1 {
 				q.release(q.sinks[trailingZeros(t)], 1, int64(len(data)))

@@ -354,12 +354,10 @@ func TestCloseIsIdempotentAndStopsEverything(t *testing.T) {
 	assert.ErrorIs(t, err, eventqueue.ErrClosed)
 	_, err = q.Replay(ctx)
 	assert.ErrorIs(t, err, eventqueue.ErrClosed)
-	_, err = q.History().Load(ctx, "v")
-	assert.ErrorIs(t, err, eventqueue.ErrClosed)
 	assert.ErrorIs(t, q.Run(ctx), eventqueue.ErrClosed)
 	assert.ErrorIs(t, q.Flush(ctx), eventqueue.ErrClosed)
 	assert.ErrorIs(t, q.Purge(ctx, testEnv, "v"), eventqueue.ErrClosed)
-	assert.ErrorIs(t, q.History().Save(ctx, "v", nil), eventqueue.ErrClosed)
+	assert.ErrorIs(t, q.EnqueueAsync(ctx, pageRecord(t, "v")), eventqueue.ErrClosed)
 	assert.ErrorIs(t, q.Enqueue(ctx, pageRecord(t, "v")), eventqueue.ErrClosed)
 	assert.Empty(t, q.Stats().Sinks[0].OldestAge)
 }

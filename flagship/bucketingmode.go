@@ -36,7 +36,11 @@ func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("%w: cache directory: %w", ErrInvalidConfig, err)
 	}
-	c.engine = bucketing.NewEngine(bucketing.Options{History: cfg.history, Logger: c.log,
+	if err := c.openAssignments(dir); err != nil {
+		return err
+	}
+	c.startAssignmentWriter(runCtx)
+	c.engine = bucketing.NewEngine(bucketing.Options{Assignments: c.assignments, Logger: c.log,
 		ContextDefaults: visitor.PredefinedContext()})
 	c.decider = c.engine
 	h := http.Header{}
@@ -120,20 +124,16 @@ func (c *Client) onBucketingUpdate(ctx context.Context, u bucketing.Update) {
 	}
 }
 
-// recordActivation tells the bucketing engine's assignment history about an
-// activation, as Flagship's activation endpoint does (spec §8.2).
-func (c *Client) recordActivation(ctx context.Context, r hits.Record) {
-	if c.engine == nil || c.cfg.history == nil || r.Kind != hits.KindActivation {
-		return
-	}
-	var a struct {
-		VariationGroupID string `json:"caid"`
-		VariationID      string `json:"vaid"`
-	}
+type activationFields struct {
+	VariationGroupID string `json:"caid"`
+	VariationID      string `json:"vaid"`
+}
+
+// activationIDs reads the ids of an activation record back.
+func activationIDs(r hits.Record) (activationFields, bool) {
+	var a activationFields
 	if err := json.Unmarshal(r.Fields, &a); err != nil {
-		return
+		return a, false
 	}
-	if err := c.engine.RecordActivation(ctx, r.VisitorID, a.VariationGroupID, a.VariationID); err != nil {
-		c.log.LogAttrs(ctx, slog.LevelWarn, "assignment history write failed", slog.Any("err", err))
-	}
+	return a, true
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/eventqueue"
@@ -33,7 +34,14 @@ type Client struct {
 	poller  *bucketing.Poller
 	tracker visitor.Tracker
 
-	queue        *eventqueue.Queue // nil when neither delivery nor history needs it
+	// assignments is BUCKETING mode's assignment store as the engine uses
+	// it: the cache (assignCache) in front of the store, or an in-memory
+	// store. assignFile is the default store when the client opened it.
+	assignments assignment.Store
+	assignCache *assignment.Cache
+	assignFile  *assignment.File
+
+	queue        *eventqueue.Queue // nil when records go to a tracker and no sink
 	httpSink     *httpsink.Sink    // nil when the tracker was given
 	stopDelivery context.CancelFunc
 
@@ -44,6 +52,8 @@ type Client struct {
 	readyOnce sync.Once
 	ready     chan struct{} // closed when the status first leaves NOT_READY
 	done      chan struct{} // closed by Close
+
+	sentContexts *visitor.SentContexts // context hits sent, per visitor id
 
 	stop      context.CancelFunc // cancels the ctx background goroutines run under
 	stopped   chan struct{}      // closed when Close has released everything
@@ -75,7 +85,8 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 		return nil, err
 	}
 	cfg.httpClient = guardRedirects(cfg.httpClient)
-	c := &Client{envID: envID, cfg: cfg, handler: cfg.handler, ready: make(chan struct{}), done: make(chan struct{})}
+	c := &Client{envID: envID, cfg: cfg, handler: cfg.handler, ready: make(chan struct{}), done: make(chan struct{}),
+		sentContexts: visitor.NewSentContexts(0, cfg.contextHitWindow)}
 	logger := cfg.logger
 	if logger == nil {
 		logger = slog.Default()
@@ -95,7 +106,7 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 			c.shutdown()
 		}
 	}()
-	if cfg.tracker == nil || len(cfg.sinks) > 0 || cfg.mode == Bucketing && cfg.history == nil {
+	if cfg.tracker == nil || len(cfg.sinks) > 0 {
 		if err := c.openQueue(envID, apiKey); err != nil {
 			return nil, err
 		}
@@ -243,13 +254,14 @@ func (c *Client) NewVisitor(id string, attrs visitor.Attributes, opts ...visitor
 		return nil, ErrClosed
 	}
 	return visitor.New(id, attrs, visitor.Config{
-		EnvID:       c.envID,
-		Decider:     clientDecider{c},
-		Tracker:     clientTracker{c},
-		ContextHits: c.cfg.mode == Bucketing,
-		InPanic:     c.inPanic,
-		Now:         c.cfg.now,
-		Logger:      c.log,
+		EnvID:        c.envID,
+		Decider:      clientDecider{c},
+		Tracker:      clientTracker{c},
+		ContextHits:  c.cfg.mode == Bucketing,
+		SentContexts: c.sentContexts,
+		InPanic:      c.inPanic,
+		Now:          c.cfg.now,
+		Logger:       c.log,
 		OnSynchronizeError: func(ctx context.Context, visitorID string, err error) {
 			c.emit(ctx, Event{Kind: EventSynchronizeFailed, VisitorID: visitorID, Err: err})
 		},
@@ -285,10 +297,13 @@ func (c *Client) Close(ctx context.Context) error {
 	if first {
 		// Outside closeOnce: a concurrent Close waits for c.stopped under
 		// its own ctx, not for this drain.
-		var flushErr error
+		flushErr := c.flushAssignments(ctx)
+		if flushErr != nil {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "closing with assignments not written", slog.Any("err", flushErr))
+		}
 		if c.stopDelivery != nil {
 			if err := c.queue.Flush(ctx); err != nil {
-				flushErr = fmt.Errorf("flagship: close: records left in the queue file for the next start: %w", err)
+				flushErr = errors.Join(flushErr, fmt.Errorf("flagship: close: records left in the queue file for the next start: %w", err))
 				c.log.LogAttrs(ctx, slog.LevelWarn, "closing with undelivered records; the next start sends them", slog.Any("err", err))
 			}
 		}
@@ -337,6 +352,7 @@ func (c *Client) release() {
 		c.stopDelivery()
 	}
 	c.wg.Wait()
+	c.closeAssignments()
 	if c.queue != nil {
 		if err := c.queue.Close(); err != nil {
 			c.log.Error("closing the queue file failed", slog.Any("err", err))
@@ -375,15 +391,32 @@ func (d clientDecider) DecideConsent(ctx context.Context, r decision.Request, co
 }
 
 // clientTracker hands records to the client's tracker, refusing them after
-// Close, and records activations in the assignment history.
+// Close, and records activations in the assignment store.
 type clientTracker struct{ c *Client }
 
 func (t clientTracker) Enqueue(ctx context.Context, r hits.Record) error {
+	return t.enqueue(ctx, r, true)
+}
+
+// EnqueueAsync implements visitor.AsyncTracker: the queue takes r without
+// waiting for its fsync (a tracker given by WithTracker is called as
+// usual).
+func (t clientTracker) EnqueueAsync(ctx context.Context, r hits.Record) error {
+	return t.enqueue(ctx, r, false)
+}
+
+func (t clientTracker) enqueue(ctx context.Context, r hits.Record, wait bool) error {
 	c := t.c
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	if err := c.tracker.Enqueue(ctx, r); err != nil {
+	var err error
+	if at, ok := c.tracker.(visitor.AsyncTracker); ok && !wait {
+		err = at.EnqueueAsync(ctx, r)
+	} else {
+		err = c.tracker.Enqueue(ctx, r)
+	}
+	if err != nil {
 		if errors.Is(err, eventqueue.ErrClosed) {
 			return ErrClosed // Close won the race
 		}
@@ -393,9 +426,15 @@ func (t clientTracker) Enqueue(ctx context.Context, r hits.Record) error {
 	return nil
 }
 
+// Purge drops the visitors' queued records (but consent records) and
+// deletes their assignments: consent withdrawal.
 func (t clientTracker) Purge(ctx context.Context, envID string, visitorIDs ...string) error {
+	var err error
 	if p, ok := t.c.tracker.(visitor.Purger); ok {
-		return p.Purge(ctx, envID, visitorIDs...)
+		err = p.Purge(ctx, envID, visitorIDs...)
+		if errors.Is(err, eventqueue.ErrClosed) {
+			err = ErrClosed
+		}
 	}
-	return nil
+	return errors.Join(err, t.c.deleteAssignments(ctx, visitorIDs))
 }

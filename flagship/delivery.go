@@ -25,8 +25,7 @@ const (
 const QueueFileName = "queue.db"
 
 // openQueue opens the durable queue (with the HTTP sinks unless the
-// caller delivers records itself) and makes it the tracker and, unless
-// one was given, the assignment history.
+// caller delivers records itself) and makes it the tracker.
 func (c *Client) openQueue(envID, apiKey string) error {
 	cfg := &c.cfg
 	path := cfg.queuePath
@@ -84,9 +83,6 @@ func (c *Client) openQueue(envID, apiKey string) error {
 		return fmt.Errorf("%w: queue file: %w", ErrInvalidConfig, err)
 	}
 	c.queue = q
-	if cfg.history == nil {
-		cfg.history = q.History()
-	}
 	if cfg.tracker == nil {
 		c.tracker = q
 	}
@@ -122,6 +118,8 @@ func (c *Client) queueEvent(ctx context.Context, e eventqueue.Event) {
 		k = EventDeadLettered
 	case eventqueue.EventQueueFull:
 		k = EventQueueFull
+	case eventqueue.EventCommitFailed:
+		k = EventDeliveryFailed
 	default:
 		return
 	}
@@ -172,6 +170,13 @@ type teeTracker struct {
 func (t teeTracker) Enqueue(ctx context.Context, r hits.Record) error {
 	if err := t.queue.Enqueue(ctx, r); err != nil && !errors.Is(err, eventqueue.ErrInvalidRecord) {
 		return err // ErrInvalidRecord: no sink of WithSink takes this kind
+	}
+	return t.tracker.Enqueue(ctx, r)
+}
+
+func (t teeTracker) EnqueueAsync(ctx context.Context, r hits.Record) error {
+	if err := t.queue.EnqueueAsync(ctx, r); err != nil && !errors.Is(err, eventqueue.ErrInvalidRecord) {
+		return err
 	}
 	return t.tracker.Enqueue(ctx, r)
 }

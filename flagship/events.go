@@ -27,11 +27,14 @@ const (
 	// EventActivationFailed: an activation on read could not be queued.
 	// Event.VisitorID, Event.Key and Event.Err are set.
 	EventActivationFailed
-	// EventDeliveryFailed: hits the SDK sends on its own (the consent and
-	// context hits Synchronize owes) could not be queued; they are retried
-	// by the next Synchronize. Event.VisitorID, Event.N (the number of
-	// records) and Event.Err are set. Failures of SendHit and Activate are
-	// returned to their caller instead.
+	// EventDeliveryFailed: records the SDK sends on its own (the consent
+	// and context hits Synchronize owes, activations by activating reads)
+	// could not be queued, and are retried by the next Synchronize
+	// (Event.VisitorID set); or their commit to the queue file failed
+	// after they were accepted, and they are lost (Event.VisitorID
+	// empty). Event.N (the number of records) and Event.Err are set.
+	// Failures of SendHit and Activate are returned to their caller
+	// instead.
 	EventDeliveryFailed
 	// EventBatchSent: a destination confirmed Event.N records;
 	// Event.Sink names it and Event.Duration is the send's latency.
@@ -46,6 +49,15 @@ const (
 	// EventQueueFull: the queue reached its limits and refuses records
 	// (Event.Err says which); reported once per episode.
 	EventQueueFull
+	// EventAssignmentStoreFailed: a read or write of the assignment store
+	// failed or was slower than the read budget (Event.Reason: "load",
+	// "save", "delete" or "writes dropped"; Event.N: keys; Event.Err).
+	// Decisions go on without the visitor's assignments unless the cache
+	// is fail-closed (see [WithAssignmentCache]).
+	EventAssignmentStoreFailed
+	// EventAssignmentStoreState: the assignment store's breaker changed
+	// to Event.Reason ("open", "half-open" or "closed").
+	EventAssignmentStoreState
 )
 
 var eventNames = [...]string{
@@ -59,6 +71,9 @@ var eventNames = [...]string{
 	EventBatchFailed:       "batch failed",
 	EventDeadLettered:      "dead lettered",
 	EventQueueFull:         "queue full",
+
+	EventAssignmentStoreFailed: "assignment store failed",
+	EventAssignmentStoreState:  "assignment store state",
 }
 
 // String returns the kind in words, e.g. "status changed".

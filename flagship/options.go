@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/eventqueue"
@@ -72,34 +73,36 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 // config is what the options set; New validates it in one place.
 type config struct {
-	mode            Mode
-	decisionAPIURL  string
-	activateURL     string
-	eventsURL       string
-	bucketingURL    string
-	httpClient      *http.Client
-	decisionTimeout time.Duration
-	fetchTimeout    time.Duration
-	hitTimeout      time.Duration
-	pollingInterval time.Duration
-	logger          *slog.Logger
-	handler         EventHandler
-	cacheDir        string
-	tracker         visitor.Tracker
-	history         bucketing.History
-	queuePath       string
-	sinks           []eventqueue.SinkConfig
-	noHTTPDelivery  bool
-	batchSize       int
-	flushInterval   time.Duration
-	hitMaxAge       time.Duration
-	maxRecords      int
-	maxBytes        int64
-	bufferDelay     time.Duration
-	retryInitial    time.Duration
-	retryMax        time.Duration
-	now             func() time.Time
-	errs            []error // problems found while applying options
+	mode             Mode
+	decisionAPIURL   string
+	activateURL      string
+	eventsURL        string
+	bucketingURL     string
+	httpClient       *http.Client
+	decisionTimeout  time.Duration
+	fetchTimeout     time.Duration
+	hitTimeout       time.Duration
+	pollingInterval  time.Duration
+	logger           *slog.Logger
+	handler          EventHandler
+	cacheDir         string
+	tracker          visitor.Tracker
+	store            assignment.Store
+	cacheOpts        assignment.CacheOptions
+	contextHitWindow time.Duration
+	queuePath        string
+	sinks            []eventqueue.SinkConfig
+	noHTTPDelivery   bool
+	batchSize        int
+	flushInterval    time.Duration
+	hitMaxAge        time.Duration
+	maxRecords       int
+	maxBytes         int64
+	bufferDelay      time.Duration
+	retryInitial     time.Duration
+	retryMax         time.Duration
+	now              func() time.Time
+	errs             []error // problems found while applying options
 }
 
 func defaultConfig() config {
@@ -271,12 +274,50 @@ func WithTracker(t visitor.Tracker) Option {
 	})
 }
 
-// WithAssignmentHistory sets where [Bucketing] mode keeps assignments
+// WithAssignmentStore sets where [Bucketing] mode keeps assignments
 // (Flagship's visitor cache, spec §8), which make them sticky: a visitor
-// keeps its variation when allocations change. Default: the queue file,
-// so assignments survive restarts.
-func WithAssignmentHistory(h bucketing.History) Option {
-	return optionFunc(func(c *config) { c.history = h })
+// keeps its variation when allocations change, and one-visitor-one-test
+// and anonymous-to-authenticated continuity hold. A store shared by the
+// replicas of a service (the Redis store of module
+// github.com/seed27eed597/flagship-go/contrib/redis) makes them hold
+// across replicas. The store stays the caller's: Close does not close it.
+//
+// Decisions read the store through an [assignment.Cache] (see
+// [WithAssignmentCache]), except an [*assignment.Memory] or an
+// [*assignment.Cache] of the caller's, used as they are.
+//
+// Default: an [assignment.File] in the cache directory
+// ([AssignmentsFileName]), so assignments survive restarts; it keeps
+// [assignment.DefaultFileMaxEntries] visitors for
+// [assignment.DefaultFileTTL].
+func WithAssignmentStore(s assignment.Store) Option {
+	return optionFunc(func(c *config) {
+		if s == nil {
+			c.fail("nil assignment store")
+			return
+		}
+		c.store = s
+	})
+}
+
+// WithAssignmentCache configures the cache in front of the assignment
+// store: its size and TTL, the time a decision waits for the store on a
+// miss (ReadBudget, default 20 ms), the breaker, and whether a store
+// failure fails decisions (FailClosed) or lets them go on without the
+// visitor's assignments (the default). Its Logger and Now are the
+// client's; its OnEvent, if set, is called besides the client's events.
+// Default: [assignment.CacheOptions]{} (every field at its default).
+func WithAssignmentCache(o assignment.CacheOptions) Option {
+	return optionFunc(func(c *config) { c.cacheOpts = o })
+}
+
+// WithContextHitWindow sets how long an unchanged context is not sent
+// again in a context hit for the same visitor id, whatever Visitor value
+// synchronizes (a service that makes a Visitor per request would
+// otherwise send one per request). A changed context is always sent.
+// Default [visitor.DefaultContextHitWindow] (30 minutes).
+func WithContextHitWindow(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.contextHitWindow = c.positive("context hit window", d) })
 }
 
 // WithClock sets the clock used to stamp hits. Default [time.Now].

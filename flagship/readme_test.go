@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/hits"
@@ -135,11 +136,24 @@ func readmeFlagshipDefaults(c config) map[string]func(*testing.T) string {
 			}
 			return "the durable queue"
 		},
-		"WithAssignmentHistory": func(*testing.T) string {
-			if c.history != nil {
-				return fmt.Sprintf("defaultConfig().history is %T", c.history)
+		"WithAssignmentStore": func(*testing.T) string {
+			if c.store != nil {
+				return fmt.Sprintf("defaultConfig().store is %T", c.store)
 			}
-			return "the queue file"
+			return code("{cache dir}/" + AssignmentsFileName)
+		},
+		"WithAssignmentCache": func(*testing.T) string {
+			if !reflect.ValueOf(c.cacheOpts).IsZero() {
+				return "defaultConfig().cacheOpts is set"
+			}
+			return readmetest.Count(assignment.DefaultCacheMaxEntries) + " keys / " + readmetest.Duration(assignment.DefaultCacheTTL) +
+				", read budget " + readmetest.Duration(assignment.DefaultReadBudget) + ", fail-open"
+		},
+		"WithContextHitWindow": func(*testing.T) string {
+			if c.contextHitWindow != 0 {
+				return readmetest.Duration(c.contextHitWindow)
+			}
+			return readmetest.Duration(visitor.DefaultContextHitWindow)
 		},
 		"WithClock": func(*testing.T) string {
 			if c.now == nil || reflect.ValueOf(c.now).Pointer() != reflect.ValueOf(time.Now).Pointer() {

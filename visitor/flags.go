@@ -334,7 +334,7 @@ func (r Reader) read(key string) any {
 	if a == nil {
 		return nil
 	}
-	err := r.v.activateAssignment(r.ctx, key, a)
+	err := r.v.activateAssignment(r.ctx, key, a, false)
 	if err != nil && !errors.Is(err, ErrNoConsent) && !errors.Is(err, ErrPanicMode) && r.v.cfg.OnActivateError != nil {
 		r.v.cfg.OnActivateError(r.ctx, r.v.ID(), key, err)
 	}

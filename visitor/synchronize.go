@@ -17,9 +17,12 @@ import (
 //
 // It also queues what the visitor owes: the consent hit after
 // [WithConsent] or a consent change, and in BUCKETING mode the SEGMENT hit
-// with the context when the context changed since the last one. A failure
-// to queue those does not fail Synchronize: it goes to
-// Config.OnTrackError, and the next Synchronize tries again.
+// with the context when the context changed since the last one (and,
+// with Config.SentContexts, since the last one sent for this visitor id
+// by any Visitor value). They are queued without waiting for the disk
+// when the Tracker is an [AsyncTracker]. A failure to queue them does not
+// fail Synchronize: it goes to Config.OnTrackError, and the next
+// Synchronize tries again.
 //
 // When calls overlap, the modifications of the last one started win.
 func (v *Visitor) Synchronize(ctx context.Context) error {
@@ -54,7 +57,7 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 		return nil
 	}
 	if consentOwed {
-		if err := v.flushConsent(ctx); err != nil {
+		if err := v.flushConsent(ctx, false); err != nil {
 			v.trackFailed(ctx, r.VisitorID, err)
 		}
 	}
@@ -105,17 +108,35 @@ func (v *Visitor) sendSegment(ctx context.Context, r decision.Request, version u
 	if !due || len(r.Context) == 0 {
 		return nil
 	}
+	var fp uint64
+	sent := v.cfg.SentContexts
+	if sent != nil {
+		fp = sent.fingerprint(r.AnonymousID, r.Context)
+		if sent.seen(r.VisitorID, fp, v.cfg.Now()) {
+			v.markSegmentSent(r.VisitorID, version)
+			return nil
+		}
+	}
 	seg := PredefinedContext()
 	for k, val := range r.Context {
 		seg[k] = val
 	}
-	if err := v.track(ctx, r.VisitorID, r.AnonymousID, hits.Segment{Context: seg}); err != nil {
+	if err := v.track(ctx, r.VisitorID, r.AnonymousID, hits.Segment{Context: seg}, false); err != nil {
 		return fmt.Errorf("visitor: synchronize %q: context hit: %w", r.VisitorID, err)
 	}
+	if sent != nil {
+		sent.record(r.VisitorID, fp, v.cfg.Now())
+	}
+	v.markSegmentSent(r.VisitorID, version)
+	return nil
+}
+
+// markSegmentSent records that the context of the given version was sent
+// for visitorID.
+func (v *Visitor) markSegmentSent(visitorID string, version uint64) {
 	v.mu.Lock()
-	if v.id == r.VisitorID && v.segmentSent < version {
+	if v.id == visitorID && v.segmentSent < version {
 		v.segmentSent = version
 	}
 	v.mu.Unlock()
-	return nil
 }

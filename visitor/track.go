@@ -44,7 +44,7 @@ func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
 	if v.panicking() {
 		return fmt.Errorf("visitor: send hit: %w", ErrPanicMode)
 	}
-	if err := v.flushConsent(ctx); err != nil {
+	if err := v.flushConsent(ctx, true); err != nil {
 		return err
 	}
 	v.mu.Lock()
@@ -53,7 +53,7 @@ func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
 	if !consent {
 		return fmt.Errorf("visitor: send hit: %w", ErrNoConsent)
 	}
-	if err := v.track(ctx, id, anon, h); err != nil {
+	if err := v.track(ctx, id, anon, h, true); err != nil {
 		return fmt.Errorf("visitor: send hit: %w", err)
 	}
 	return nil
@@ -71,15 +71,16 @@ func (v *Visitor) Activate(ctx context.Context, key string) error {
 	if !ok {
 		return fmt.Errorf("visitor: activate %q: %w", key, ErrFlagNotFound)
 	}
-	return v.activateAssignment(ctx, key, a)
+	return v.activateAssignment(ctx, key, a, true)
 }
 
-// activateAssignment queues the activation of a's variation, read for key.
-func (v *Visitor) activateAssignment(ctx context.Context, key string, a *decision.Assignment) error {
+// activateAssignment queues the activation of a's variation, read for
+// key; wait tells whether to wait for it to be durable.
+func (v *Visitor) activateAssignment(ctx context.Context, key string, a *decision.Assignment, wait bool) error {
 	if v.panicking() {
 		return fmt.Errorf("visitor: activate %q: %w", key, ErrPanicMode)
 	}
-	if err := v.flushConsent(ctx); err != nil {
+	if err := v.flushConsent(ctx, wait); err != nil {
 		return err
 	}
 	now := v.cfg.Now()
@@ -97,7 +98,7 @@ func (v *Visitor) activateAssignment(ctx context.Context, key string, a *decisio
 		return nil
 	}
 	h := hits.Activation{VariationGroupID: a.VariationGroup.ID, VariationID: a.Variation.ID}
-	if err := v.track(ctx, id, anon, h); err != nil {
+	if err := v.track(ctx, id, anon, h, wait); err != nil {
 		v.mu.Lock()
 		v.forget(id, a.VariationGroup.ID, a.Variation.ID)
 		v.mu.Unlock()
@@ -168,11 +169,12 @@ func (v *Visitor) SetConsent(ctx context.Context, consented bool) error {
 	if v.panicking() {
 		return fmt.Errorf("visitor: set consent: %w", ErrPanicMode)
 	}
-	return v.flushConsent(ctx)
+	return v.flushConsent(ctx, true)
 }
 
-// flushConsent queues the consent hit if one is owed.
-func (v *Visitor) flushConsent(ctx context.Context) error {
+// flushConsent queues the consent hit if one is owed; wait tells whether
+// to wait for it to be durable.
+func (v *Visitor) flushConsent(ctx context.Context, wait bool) error {
 	v.mu.Lock()
 	if !v.consentPending {
 		v.mu.Unlock()
@@ -183,7 +185,7 @@ func (v *Visitor) flushConsent(ctx context.Context) error {
 	if v.panicking() {
 		return nil
 	}
-	if err := v.track(ctx, id, anon, hits.Consent{Consented: consent}); err != nil {
+	if err := v.track(ctx, id, anon, hits.Consent{Consented: consent}, wait); err != nil {
 		return fmt.Errorf("visitor: consent hit: %w", err)
 	}
 	v.mu.Lock()
@@ -194,8 +196,9 @@ func (v *Visitor) flushConsent(ctx context.Context) error {
 	return nil
 }
 
-// track stamps h and hands it to the Tracker.
-func (v *Visitor) track(ctx context.Context, id, anon string, h hits.Hit) error {
+// track stamps h and hands it to the Tracker, without waiting for it to
+// be durable unless wait (or the Tracker cannot do otherwise).
+func (v *Visitor) track(ctx context.Context, id, anon string, h hits.Hit, wait bool) error {
 	if v.cfg.Tracker == nil {
 		return ErrNoTracker
 	}
@@ -205,6 +208,11 @@ func (v *Visitor) track(ctx context.Context, id, anon string, h hits.Hit) error 
 	rec, err := hits.NewRecord(v.cfg.NewID(), v.cfg.EnvID, id, anon, v.cfg.Now(), h)
 	if err != nil {
 		return err
+	}
+	if !wait {
+		if at, ok := v.cfg.Tracker.(AsyncTracker); ok {
+			return at.EnqueueAsync(ctx, rec)
+		}
 	}
 	return v.cfg.Tracker.Enqueue(ctx, rec)
 }

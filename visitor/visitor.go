@@ -22,6 +22,17 @@ type Tracker interface {
 	Enqueue(ctx context.Context, r hits.Record) error
 }
 
+// AsyncTracker is implemented by Trackers that can also accept a record
+// without waiting for it to be durable. A Visitor uses EnqueueAsync for
+// the records it sends on its own on the request path (the consent and
+// context hits Synchronize owes, activations by activating reads), so
+// that those calls never wait for a disk; SendHit, Activate and
+// SetConsent use Enqueue.
+type AsyncTracker interface {
+	Tracker
+	EnqueueAsync(ctx context.Context, r hits.Record) error
+}
+
 // Purger is implemented by Trackers that can drop the records they still
 // hold for a visitor. When a visitor withdraws consent, [Visitor.SetConsent]
 // calls Purge with its ids; records of [hits.KindConsent] must be kept.
@@ -53,6 +64,10 @@ type Config struct {
 	// when it changed since the last one (spec §7.4). Set it in BUCKETING
 	// mode; the Decision API does it itself.
 	ContextHits bool
+	// SentContexts, when set, is shared by the client's visitors so that
+	// an unchanged context is not sent again by every Visitor value made
+	// for the same visitor id (see [SentContexts]).
+	SentContexts *SentContexts
 	// InPanic, when set, reports whether the environment is in panic mode,
 	// in addition to the visitor's own last decision.
 	InPanic func() bool
