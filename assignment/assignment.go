@@ -50,10 +50,13 @@ type Store interface {
 }
 
 // MergeOne returns what a variation group holds after saving next over
-// cur (had reports whether there was a cur): next, unless cur is
-// activated and next is not, in which case cur stays.
+// cur (had reports whether there was a cur): next, except that an
+// activation is never lost: when cur is the same variation activated,
+// it stays activated. A different variation replaces cur, activated or
+// not, as in Flagship's decision logic (the remembered variation was
+// deleted, or the visitor inherits its anonymous id's).
 func MergeOne(cur Assignment, had bool, next Assignment) Assignment {
-	if had && cur.Activated && !next.Activated {
+	if had && cur.Activated && !next.Activated && cur.VariationID == next.VariationID {
 		return cur
 	}
 	return next

@@ -17,6 +17,7 @@ import (
 
 	fsdecision "github.com/flagship-io/flagship-common"
 
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/decision"
 )
@@ -310,7 +311,7 @@ func diffFile(t *testing.T, sd, idx uint64, visitors int, s *stats) {
 
 // TestDifferentialHistory compares decisions with assignment history:
 // flagship-common with CacheEnabled and an in-memory merging cache, our
-// engine with bucketing.MemoryHistory. Each scenario decides a few
+// engine with an assignment.Memory store. Each scenario decides a few
 // visitors several times while the file changes between rounds (new
 // allocations, deleted and added variations, 1V1T and XPC switched), with
 // random anonymous ids, decision groups and TriggerHit. Every decision and
@@ -376,9 +377,9 @@ func historyScenario(t *testing.T, sd, idx uint64, s *stats) {
 		keys[DecisionGroupKey(k)] = true
 	}
 
-	ours := &bucketing.MemoryHistory{}
+	ours := assignment.NewMemory(0)
 	theirs := newRefHistory()
-	e := bucketing.NewEngine(bucketing.Options{History: ours})
+	e := bucketing.NewEngine(bucketing.Options{Assignments: ours})
 	ctx := context.Background()
 	var history []string // what happened so far, for reports
 
@@ -451,8 +452,9 @@ func historyScenario(t *testing.T, sd, idx uint64, s *stats) {
 				return
 			}
 			for key := range keys {
-				a, _ := ours.Load(ctx, key)
-				b := theirs.snapshot(key)
+				var got [1]assignment.Assignments
+				_ = ours.Load(ctx, []string{key}, got[:])
+				a, b := got[0], theirs.snapshot(key)
 				if len(a) == 0 && len(b) == 0 {
 					continue
 				}

@@ -14,7 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/seed27eed597/flagship-go/bucketing"
+	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/decision"
 )
 
@@ -260,8 +260,16 @@ func (h *refHistory) handlers() fsdecision.DecisionHandlers {
 				cur = map[string]fsdecision.VisitorCache{}
 				h.m[id] = cur
 			}
+			// The store's merge rule (assignment.MergeOne): an activation of
+			// a variation is never lost, whatever writes follow. Flagship's
+			// own stores overwrite; the only decisions that differ are those
+			// where Flagship forgets an activation (an anonymous id written
+			// without XPC, then deciding under that id with 1V1T).
 			for k, v := range a.Assignments {
-				cur[k] = *v
+				c, had := cur[k]
+				m := assignment.MergeOne(assignment.Assignment{VariationID: c.VariationID, Activated: c.Activated}, had,
+					assignment.Assignment{VariationID: v.VariationID, Activated: v.Activated})
+				cur[k] = fsdecision.VisitorCache{VariationID: m.VariationID, Activated: m.Activated}
 			}
 			return nil
 		},
@@ -269,16 +277,16 @@ func (h *refHistory) handlers() fsdecision.DecisionHandlers {
 }
 
 // snapshot returns the assignments under id in our engine's model.
-func (h *refHistory) snapshot(id string) map[string]bucketing.Assignment {
+func (h *refHistory) snapshot(id string) assignment.Assignments {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	cur, ok := h.m[id]
 	if !ok {
 		return nil
 	}
-	out := map[string]bucketing.Assignment{}
+	out := assignment.Assignments{}
 	for k, v := range cur {
-		out[k] = bucketing.Assignment{VariationID: v.VariationID, Activated: v.Activated}
+		out[k] = assignment.Assignment{VariationID: v.VariationID, Activated: v.Activated}
 	}
 	return out
 }
