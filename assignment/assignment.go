@@ -86,3 +86,13 @@ func Merge(cur, next Assignments) Assignments {
 	}
 	return out
 }
+
+// LocalStore is implemented by stores whose reads are local (memory, or
+// a file on a local disk like [File]), never a network round trip. A
+// [Cache] reads them on the decision's goroutine: handing such a read to
+// another goroutine would cost more than the read.
+type LocalStore interface {
+	Store
+	// LocalReads reports whether reads are local.
+	LocalReads() bool
+}

@@ -143,6 +143,7 @@ type CacheStats struct {
 // it.
 type Cache struct {
 	store Store
+	local bool // the store's reads are local: read on the caller's goroutine
 	opts  CacheOptions
 	log   *slog.Logger
 	m     *lru.Map[string, Assignments]
@@ -196,6 +197,9 @@ func NewCache(s Store, o CacheOptions) *Cache {
 		inflight: make(map[string]*loadCall),
 		pending:  make(map[string]Assignments),
 		empty:    Assignments{},
+	}
+	if l, ok := s.(LocalStore); ok {
+		c.local = l.LocalReads()
 	}
 	c.base, c.stop = context.WithCancel(context.Background())
 	return c
@@ -302,6 +306,11 @@ func (c *Cache) loadMissed(ctx context.Context, keys []string, into []Assignment
 		fresh.res = make([]Assignments, len(fresh.keys))
 		c.loads.Add(1)
 		c.wg.Add(1)
+		if c.local {
+			c.mu.Unlock()
+			c.runLoad(fresh)
+			return c.wait(ctx, keys, into, calls)
+		}
 		go c.runLoad(fresh)
 	}
 	c.mu.Unlock()
@@ -325,6 +334,17 @@ func containsCall(calls []*loadCall, c *loadCall) bool {
 
 // wait waits for calls within the read budget and copies their results.
 func (c *Cache) wait(ctx context.Context, keys []string, into []Assignments, calls []*loadCall) error {
+	done := true
+	for _, call := range calls {
+		select {
+		case <-call.done:
+		default:
+			done = false
+		}
+	}
+	if done { // no timer needed
+		return c.degrade(ctx, keys, into, calls, nil)
+	}
 	t := time.NewTimer(c.opts.ReadBudget)
 	defer t.Stop()
 	for _, call := range calls {

@@ -120,7 +120,9 @@ func (c *Cache) Run(ctx context.Context) error {
 				case <-t.C:
 				}
 			}
-			n, err := c.writeBatch(ctx)
+			// A write started is not cut short when ctx ends: Run stops
+			// between batches.
+			n, err := c.writeBatch(context.WithoutCancel(ctx))
 			if n == 0 {
 				break
 			}
