@@ -6,9 +6,9 @@ FUZZTIME ?= 2m
 # without -race rather than not at all.
 RACE ?= $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: test test-root test-bench test-kafka bench bench-kafka lint fmt demo demo-kafka fuzz
+.PHONY: test test-root test-bench test-kafka test-redis bench bench-kafka lint fmt demo demo-kafka fuzz test-peers bench-peers
 
-test: test-root test-bench test-kafka
+test: test-root test-bench test-kafka test-peers test-redis
 
 test-root:
 	$(GO) test $(RACE) -count=1 ./...
@@ -25,8 +25,25 @@ test-bench:
 test-kafka:
 	cd kafkatest && $(GO) test $(RACE) -count=1 ./...
 
+# The Redis assignment store (contrib/redis, a module of its own so that
+# only its users compile go-redis) runs against miniredis and a real
+# redis-server it starts on 127.0.0.1; with FLAGSHIP_REQUIRE_REDIS=1 (CI)
+# a missing redis-server fails instead of skipping.
+test-redis:
+	cd contrib/redis && $(GO) test $(RACE) -count=1 ./...
+
 bench-kafka:
 	cd kafkatest && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
+# The peerbench module compares evaluating every flag for one user with
+# LaunchDarkly's and GrowthBook's Go SDKs on equivalent flags
+# (peerbench/README.md); a module of its own so the SDK never depends on
+# them.
+test-peers:
+	cd peerbench && $(GO) test $(RACE) -count=1 ./...
+
+bench-peers:
+	cd peerbench && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
 
 bench:
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count 5 -cpu 1,2 ./...
@@ -36,6 +53,8 @@ lint:
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
 	cd kafkatest && $(GO) vet ./...
+	cd contrib/redis && $(GO) vet ./...
+	cd peerbench && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 fmt:

@@ -10,8 +10,8 @@ type Assignment struct {
 	VariationID string
 	// Activated tells that the visitor was exposed to the variation
 	// (an activation was sent). Only activated ab assignments restrict
-	// later decisions under one-visitor-one-test. Once true it never
-	// goes back to false: see [Merge].
+	// later decisions under one-visitor-one-test. Once true for a
+	// variation it stays true for that variation: see [MergeOne].
 	Activated bool
 }
 
@@ -39,10 +39,13 @@ type Store interface {
 	// len(keys) elements. The maps set must not be modified by the
 	// caller.
 	Load(ctx context.Context, keys []string, into []Assignments) error
-	// Save merges each entry into what its key holds, with [Merge]'s
-	// rule: an activated assignment is never replaced by a non-activated
-	// one, whatever concurrent writers do. It refreshes each key's
-	// expiry.
+	// Save merges each entry into what its key holds, with [MergeOne]'s
+	// rule for each variation group, atomically per key: an activation
+	// is never lost, whatever concurrent writers do. It refreshes each
+	// key's expiry; an entry without assignments only refreshes an
+	// existing key. A failed Save may have saved some entries: saving
+	// them again is harmless, since the caller resends the newest state.
+	// The field name "ts" is reserved (Flagship's Redis layout).
 	Save(ctx context.Context, entries []Entry) error
 	// Delete removes every assignment stored under keys (consent
 	// withdrawal, erasure). Missing keys are not an error.

@@ -39,7 +39,7 @@
 //     the cumulative allocations; visitors beyond them are untracked. A
 //     group whose only variation has 100% takes it without hashing.
 //
-// Decisions are deterministic: without a History, a visitor with the same
+// Decisions are deterministic: without an assignment store, a visitor with the same
 // context gets the same decision on every call and in every process, as
 // long as the file does not change.
 //
@@ -50,17 +50,21 @@
 //
 // # Assignment history
 //
-// With [Options].History set, a visitor keeps its variation when
-// allocations change, experience continuity reuses the anonymous id's
-// assignments, and 1V1T honours activated assignments, with Flagship's
-// priorities (decision group, visitor, anonymous id, fresh allocation).
-// [MemoryHistory] is an in-memory implementation;
-// [github.com/seed27eed597/flagship-go/eventqueue.Queue.History] a
-// durable one. [Engine.RecordActivation] records exposures as Flagship's
-// activation endpoint does, and [Engine.DecideWith] with TriggerHit as
-// a Decision API call with trigger_hit does. A history that cannot be
-// read fails the decision with an error wrapping [ErrHistory] (and no
-// campaigns, as Flagship does); a failed save is only logged.
+// With [Options].Assignments set (an [assignment.Store]), a visitor keeps
+// its variation when allocations change, experience continuity reuses the
+// anonymous id's assignments, and 1V1T honours activated assignments,
+// with Flagship's priorities (decision group, visitor, anonymous id,
+// fresh allocation). A decision reads its keys (visitor id, anonymous id,
+// decision group) in one Load and saves what changed in one Save; a
+// returning visitor whose assignments need no update costs no allocation
+// but the result. The store is read on every decision: put an
+// [assignment.Cache] in front of one that does I/O.
+// [Engine.RecordActivation] records exposures as Flagship's activation
+// endpoint does, and [Engine.DecideWith] with TriggerHit as a Decision
+// API call with trigger_hit does. A store that cannot be read fails the
+// decision with an error wrapping [ErrHistory] (and no campaigns, as
+// Flagship does; an assignment.Cache is fail-open by default, answering
+// without the store instead); a failed save is only logged.
 //
 // # Explaining
 //

@@ -15,8 +15,9 @@ var (
 	ErrNoConfig = errors.New("bucketing: no bucketing configuration loaded")
 	// ErrEmptyVisitorID is returned for a request without a visitor id.
 	ErrEmptyVisitorID = errors.New("bucketing: empty visitor id")
-	// ErrHistory wraps failures of the assignment [History]. A decision
-	// whose history cannot be read returns no campaigns, as Flagship does.
+	// ErrHistory wraps failures of the assignment store
+	// ([Options].Assignments). A decision whose assignments cannot be read
+	// returns no campaigns, as Flagship does.
 	ErrHistory = errors.New("bucketing: assignment history")
 	// ErrInvalidConfig is wrapped by [NewPoller] when its options are
 	// unusable.

@@ -30,8 +30,26 @@
 // client downloads the bucketing file at start, keeps the last good copy
 // in the cache directory ([WithCacheDir]) so that a restart works without
 // network, polls it ([WithPollingInterval], with jitter, conditional
-// requests), and decides locally with Flagship's own algorithm: no I/O on
-// the request path. A broken download never replaces the file in use.
+// requests), and decides locally with Flagship's own algorithm. A broken
+// download never replaces the file in use.
+//
+// # Sticky assignments
+//
+// In BUCKETING mode visitors keep their variations when allocations
+// change, one-visitor-one-test holds, and an authenticated visitor keeps
+// what its anonymous id was given, through an assignment store
+// ([WithAssignmentStore]): by default a bounded file in the cache
+// directory ([AssignmentsFileName], 90 days); an [assignment.Memory]; or
+// Redis (module github.com/seed27eed597/flagship-go/contrib/redis), which
+// the replicas of a service share. Decisions read it through an
+// in-process cache ([WithAssignmentCache]): a returning visitor costs a
+// memory lookup; a miss costs one read of the store, which a decision
+// waits for at most 20 ms; writes go behind the request. When the store
+// fails, decisions go on without the visitor's past assignments and do
+// not write over them (fail-open; FailClosed fails them instead), a
+// breaker stops calling it, and events say so ([Client.AssignmentStats]).
+// Withdrawing consent deletes a visitor's assignments, and
+// [Client.EraseVisitorData] erases a visitor.
 // Without a cached file, New waits for the first download while its ctx is
 // live, so give it a ctx with a deadline.
 //
@@ -56,7 +74,14 @@
 // Hits and activations leave visitors through the [visitor.Tracker]
 // interface into a durable queue ([eventqueue]) on one file in the cache
 // directory: SendHit and Activate return once the record is fsynced
-// (concurrent calls share one commit), and background dispatchers deliver
+// (concurrent calls share one commit). What the SDK sends on its own on
+// the request path (the consent and context hits Synchronize owes, the
+// activations of [visitor.Visitor.Activating] reads) is handed to the
+// queue without waiting for the fsync: it joins the commit the queue
+// starts at once, so a crash within about one fsync (0.3-3 ms) can lose
+// it, and a failed commit is reported as [EventDeliveryFailed]. An
+// unchanged context is sent once per visitor id and [WithContextHitWindow],
+// whatever Visitor value synchronizes. Background dispatchers deliver
 // batches to the events and activation endpoints ([eventqueue/httpsink]),
 // retrying failures with backoff and moving what the server refuses or
 // what is older than 4 hours to the file's dead letters. Delivery is at
@@ -64,7 +89,7 @@
 // delivers until its context ends and the next client on the file sends
 // the rest. [Client.Flush] delivers now; [Client.QueueStats] reads the
 // counters; [WithSink] adds destinations; [WithTracker] replaces the
-// queue. The same file keeps BUCKETING mode's assignment history.
+// queue.
 //
 // # Configuration
 //
