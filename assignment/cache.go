@@ -182,6 +182,9 @@ type loadCall struct {
 	err   error
 	done  chan struct{}
 	epoch uint64
+	// landed holds the writes to its keys that reached the store while
+	// it read, which the read may not have seen; guarded by Cache.mu.
+	landed map[string]Assignments
 }
 
 // NewCache returns a Cache in front of s.
@@ -264,56 +267,61 @@ func (c *Cache) Load(ctx context.Context, keys []string, into []Assignments) err
 
 // loadMissed reads the keys of into that are nil and not in memory.
 func (c *Cache) loadMissed(ctx context.Context, keys []string, into []Assignments) error {
-	var calls []*loadCall
-	var fresh *loadCall
+	var calls []*loadCall // reads this Load waits for
+	var fresh *loadCall   // the read it starts, if any
 	c.mu.Lock()
+	if c.closed.Load() { // checked under mu: Close waits for every read started
+		c.mu.Unlock()
+		return ErrClosed
+	}
 	for i, k := range keys {
 		if into[i] != nil {
 			continue
 		}
 		if call := c.inflight[k]; call != nil {
-			if !containsCall(calls, call) {
+			if !slices.Contains(calls, call) {
 				calls = append(calls, call)
 			}
 			continue
 		}
 		if fresh == nil {
 			fresh = &loadCall{done: make(chan struct{}), epoch: c.epoch}
-			calls = append(calls, fresh)
 		}
 		fresh.keys = append(fresh.keys, k)
 	}
-	if fresh != nil {
-		ok, probe, changed := c.br.allow(c.opts.Now())
-		if changed {
+	if fresh == nil {
+		c.mu.Unlock()
+		return c.wait(ctx, keys, into, calls)
+	}
+	ok, probe, changed := c.br.allow(c.opts.Now())
+	unlock := func() {
+		c.mu.Unlock()
+		if changed { // outside c.mu: an event handler may read Stats
 			c.breakerChanged(ctx, BreakerHalfOpen, nil)
 		}
-		switch {
-		case !ok:
-			fresh = nil
-			calls = calls[:len(calls)-1]
-			c.mu.Unlock()
-			return c.degrade(ctx, keys, into, calls, errBreakerOpen)
-		case !probe && int(c.loads.Load()) >= c.opts.MaxConcurrentLoads:
-			fresh = nil
-			calls = calls[:len(calls)-1]
-			c.mu.Unlock()
-			return c.degrade(ctx, keys, into, calls, errTooManyLoads)
-		}
-		for _, k := range fresh.keys {
-			c.inflight[k] = fresh
-		}
-		fresh.res = make([]Assignments, len(fresh.keys))
-		c.loads.Add(1)
-		c.wg.Add(1)
-		if c.local {
-			c.mu.Unlock()
-			c.runLoad(fresh)
-			return c.wait(ctx, keys, into, calls)
-		}
-		go c.runLoad(fresh)
 	}
-	c.mu.Unlock()
+	switch {
+	case !ok:
+		unlock()
+		return c.wait(ctx, keys, into, calls, errBreakerOpen)
+	case !probe && int(c.loads.Load()) >= c.opts.MaxConcurrentLoads:
+		unlock()
+		return c.wait(ctx, keys, into, calls, errTooManyLoads)
+	}
+	for _, k := range fresh.keys {
+		c.inflight[k] = fresh
+	}
+	fresh.res = make([]Assignments, len(fresh.keys))
+	calls = append(calls, fresh)
+	c.loads.Add(1)
+	c.wg.Add(1)
+	if c.local {
+		unlock()
+		c.runLoad(fresh)
+		return c.wait(ctx, keys, into, calls)
+	}
+	unlock() // first: the probe's outcome is reported after half-open
+	go c.runLoad(fresh)
 	return c.wait(ctx, keys, into, calls)
 }
 
@@ -323,17 +331,12 @@ var (
 	errOverBudget   = errors.New("read budget exceeded")
 )
 
-func containsCall(calls []*loadCall, c *loadCall) bool {
-	for _, x := range calls {
-		if x == c {
-			return true
-		}
+// wait waits for calls within the read budget and copies their results;
+// refused, if given, is why keys no call reads are left unanswered.
+func (c *Cache) wait(ctx context.Context, keys []string, into []Assignments, calls []*loadCall, refused ...error) error {
+	if len(refused) > 0 {
+		return c.degrade(ctx, keys, into, calls, refused[0])
 	}
-	return false
-}
-
-// wait waits for calls within the read budget and copies their results.
-func (c *Cache) wait(ctx context.Context, keys []string, into []Assignments, calls []*loadCall) error {
 	done := true
 	for _, call := range calls {
 		select {
@@ -431,7 +434,7 @@ func (c *Cache) runLoad(call *loadCall) {
 			continue // a Delete ran meanwhile: do not keep what was read
 		}
 		// Saves not yet in the store are part of what the key holds.
-		v := Merge(Merge(call.res[i], c.writing[k]), c.pending[k])
+		v := Merge(Merge(Merge(call.res[i], call.landed[k]), c.writing[k]), c.pending[k])
 		call.res[i] = v
 		c.m.Put(k, v, start.Add(c.opts.TTL).UnixNano())
 	}
@@ -503,7 +506,9 @@ func (c *Cache) Stats() CacheStats {
 // fail with ErrClosed. Close is idempotent.
 func (c *Cache) Close() error {
 	c.stopOnce.Do(func() {
+		c.mu.Lock() // no read starts after this (see loadMissed)
 		c.closed.Store(true)
+		c.mu.Unlock()
 		c.stop()
 	})
 	c.wg.Wait()

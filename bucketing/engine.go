@@ -37,6 +37,10 @@ type DecideOptions struct {
 	// TriggerHit records the returned assignments as activated in the
 	// history, as the Decision API does when trigger_hit is not false.
 	TriggerHit bool
+	// NoAssignments decides without reading or writing the assignment
+	// store, as for a visitor who has not consented to data collection:
+	// nothing about it is kept.
+	NoAssignments bool
 }
 
 // Engine decides locally from a compiled bucketing file exactly as
@@ -184,7 +188,7 @@ func (e *Engine) run(ctx context.Context, cfg *Config, r decision.Request, o Dec
 
 	// 2. Assignment history.
 	var h histState
-	if e.history != nil && (multi || cfg.singleAB || cfg.xpc) {
+	if e.history != nil && !o.NoAssignments && (multi || cfg.singleAB || cfg.xpc) {
 		if err := e.loadHistory(ctx, cfg, r, groupKey, s, &h); err != nil {
 			return decision.Decision{VisitorID: r.VisitorID}, err
 		}

@@ -387,6 +387,11 @@ func (d clientDecider) DecideConsent(ctx context.Context, r decision.Request, co
 		}
 		return res, err
 	}
+	if c.engine != nil && !consented {
+		// Nothing is kept about a visitor who has not consented: its
+		// assignments were deleted when it withdrew consent.
+		return c.engine.DecideWith(ctx, r, bucketing.DecideOptions{NoAssignments: true})
+	}
 	return c.decider.Decide(ctx, r)
 }
 
