@@ -269,6 +269,7 @@ func (c *Cache) Load(ctx context.Context, keys []string, into []Assignments) err
 func (c *Cache) loadMissed(ctx context.Context, keys []string, into []Assignments) error {
 	var calls []*loadCall // reads this Load waits for
 	var fresh *loadCall   // the read it starts, if any
+	now := c.opts.Now().UnixNano()
 	c.mu.Lock()
 	if c.closed.Load() { // checked under mu: Close waits for every read started
 		c.mu.Unlock()
@@ -282,6 +283,10 @@ func (c *Cache) loadMissed(ctx context.Context, keys []string, into []Assignment
 			if !slices.Contains(calls, call) {
 				calls = append(calls, call)
 			}
+			continue
+		}
+		if v, ok := c.m.Get(k, now); ok { // filled since the first look
+			into[i] = v
 			continue
 		}
 		if fresh == nil {

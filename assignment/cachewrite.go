@@ -91,7 +91,15 @@ func (c *Cache) Delete(ctx context.Context, keys []string) error {
 		delete(c.pending, k)
 	}
 	c.mu.Unlock()
-	if err := c.store.Delete(ctx, keys); err != nil {
+	err := c.store.Delete(ctx, keys)
+	// A read that began while the store deleted may have seen the keys.
+	c.mu.Lock()
+	c.epoch++
+	for _, k := range keys {
+		c.m.Delete(k)
+	}
+	c.mu.Unlock()
+	if err != nil {
 		err = fmt.Errorf("assignment: delete %d keys: %w", len(keys), err)
 		c.failed(ctx, "delete", len(keys), err)
 		return err
@@ -179,6 +187,16 @@ func (c *Cache) writeBatch(ctx context.Context) (int, error) {
 		// Back in the queue, under what was saved meanwhile.
 		for k, a := range c.writing {
 			c.pending[k] = Merge(a, c.pending[k])
+		}
+	} else {
+		// A read out since before the write may not see it.
+		for k, a := range c.writing {
+			if call := c.inflight[k]; call != nil {
+				if call.landed == nil {
+					call.landed = make(map[string]Assignments)
+				}
+				call.landed[k] = Merge(call.landed[k], a)
+			}
 		}
 	}
 	c.writing = nil

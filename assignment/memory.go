@@ -65,4 +65,3 @@ func (s *Memory) Delete(_ context.Context, keys []string) error {
 
 // Len returns the number of keys stored.
 func (s *Memory) Len() int { return s.m.Len() }
-
