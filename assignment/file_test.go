@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -35,9 +33,9 @@ func (c *fakeClock) Now() time.Time               { return time.UnixMilli(c.ms.L
 func (c *fakeClock) Add(d time.Duration)          { c.ms.Add(d.Milliseconds()) }
 func (c *fakeClock) opts() assignment.FileOptions { return assignment.FileOptions{Now: c.Now} }
 
-// openFile opens a File at path (in a fresh temp dir if path is "") and
+// openTestFile opens a File at path (in a fresh temp dir if path is "") and
 // closes it at the end of the test.
-func openFile(tb testing.TB, path string, o assignment.FileOptions) *assignment.File {
+func openTestFile(tb testing.TB, path string, o assignment.FileOptions) *assignment.File {
 	tb.Helper()
 	if path == "" {
 		path = filepath.Join(tb.TempDir(), "assignments.db")
@@ -48,16 +46,16 @@ func openFile(tb testing.TB, path string, o assignment.FileOptions) *assignment.
 	return f
 }
 
-// load returns what f holds under keys.
-func load(tb testing.TB, f *assignment.File, keys ...string) []assignment.Assignments {
+// fileLoad returns what f holds under keys.
+func fileLoad(tb testing.TB, f *assignment.File, keys ...string) []assignment.Assignments {
 	tb.Helper()
 	into := make([]assignment.Assignments, len(keys))
 	require.NoError(tb, f.Load(context.Background(), keys, into))
 	return into
 }
 
-// save saves a under key in f.
-func save(tb testing.TB, f *assignment.File, key string, a assignment.Assignments) {
+// fileSave saves a under key in f.
+func fileSave(tb testing.TB, f *assignment.File, key string, a assignment.Assignments) {
 	tb.Helper()
 	require.NoError(tb, f.Save(context.Background(), []assignment.Entry{{Key: key, Assignments: a}}))
 }
@@ -65,7 +63,7 @@ func save(tb testing.TB, f *assignment.File, key string, a assignment.Assignment
 func TestFileRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "sub", "dir")
 	path := filepath.Join(dir, "assignments.db")
-	f := openFile(t, path, assignment.FileOptions{})
+	f := openTestFile(t, path, assignment.FileOptions{})
 	assert.Equal(t, path, f.Path())
 
 	v1 := assignment.Assignments{"vg1": {VariationID: "a", Activated: true}, "vg2": {VariationID: "b"}}
@@ -78,7 +76,7 @@ func TestFileRoundTrip(t *testing.T) {
 		{Key: "visitor-3", Assignments: nil}, // nothing to store
 	}))
 
-	got := load(t, f, "visitor-1", "missing", "anon-1", "visitor-2", "visitor-3", "")
+	got := fileLoad(t, f, "visitor-1", "missing", "anon-1", "visitor-2", "visitor-3", "")
 	assert.Equal(t, []assignment.Assignments{v1, nil, anon, v2, nil, nil}, got)
 	assert.Equal(t, 3, f.Len())
 
@@ -90,17 +88,17 @@ func TestFileRoundTrip(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
 
 	require.NoError(t, f.Close())
-	f = openFile(t, path, assignment.FileOptions{})
+	f = openTestFile(t, path, assignment.FileOptions{})
 	assert.Equal(t, 3, f.Len())
-	assert.Equal(t, []assignment.Assignments{v1, v2}, load(t, f, "visitor-1", "visitor-2"))
+	assert.Equal(t, []assignment.Assignments{v1, v2}, fileLoad(t, f, "visitor-1", "visitor-2"))
 }
 
 func TestFileLoadReturnsFreshMaps(t *testing.T) {
-	f := openFile(t, "", assignment.FileOptions{})
-	save(t, f, "v", assignment.Assignments{"vg1": {VariationID: "a"}})
-	first := load(t, f, "v")[0]
+	f := openTestFile(t, "", assignment.FileOptions{})
+	fileSave(t, f, "v", assignment.Assignments{"vg1": {VariationID: "a"}})
+	first := fileLoad(t, f, "v")[0]
 	first["vg1"] = assignment.Assignment{VariationID: "changed by the caller"}
-	assert.Equal(t, assignment.Assignments{"vg1": {VariationID: "a"}}, load(t, f, "v")[0])
+	assert.Equal(t, assignment.Assignments{"vg1": {VariationID: "a"}}, fileLoad(t, f, "v")[0])
 }
 
 func TestFileMerge(t *testing.T) {
@@ -115,9 +113,14 @@ func TestFileMerge(t *testing.T) {
 			want: assignment.Assignment{VariationID: "a", Activated: true},
 		},
 		{
-			name: "activated stays over non-activated of another variation",
-			give: []assignment.Assignment{{VariationID: "a", Activated: true}, {VariationID: "b"}},
+			name: "activated stays over non-activated of the same variation twice",
+			give: []assignment.Assignment{{VariationID: "a", Activated: true}, {VariationID: "a"}, {VariationID: "a"}},
 			want: assignment.Assignment{VariationID: "a", Activated: true},
+		},
+		{
+			name: "activated replaced by another variation, as MergeOne says",
+			give: []assignment.Assignment{{VariationID: "a", Activated: true}, {VariationID: "b"}},
+			want: assignment.Assignment{VariationID: "b"},
 		},
 		{
 			name: "non-activated replaced by newer non-activated",
@@ -137,25 +140,25 @@ func TestFileMerge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := openFile(t, "", assignment.FileOptions{})
-			save(t, f, "v", assignment.Assignments{"other": {VariationID: "x"}})
+			f := openTestFile(t, "", assignment.FileOptions{})
+			fileSave(t, f, "v", assignment.Assignments{"other": {VariationID: "x"}})
 			for _, a := range tt.give {
-				save(t, f, "v", assignment.Assignments{"vg1": a})
+				fileSave(t, f, "v", assignment.Assignments{"vg1": a})
 			}
 			want := assignment.Assignments{"vg1": tt.want, "other": {VariationID: "x"}}
-			assert.Equal(t, want, load(t, f, "v")[0])
+			assert.Equal(t, want, fileLoad(t, f, "v")[0])
 		})
 	}
 }
 
 func TestFileMergeWithinOneBatch(t *testing.T) {
-	f := openFile(t, "", assignment.FileOptions{})
+	f := openTestFile(t, "", assignment.FileOptions{})
 	require.NoError(t, f.Save(context.Background(), []assignment.Entry{
 		{Key: "v", Assignments: assignment.Assignments{"vg1": {VariationID: "a", Activated: true}}},
-		{Key: "v", Assignments: assignment.Assignments{"vg1": {VariationID: "b"}, "vg2": {VariationID: "c"}}},
+		{Key: "v", Assignments: assignment.Assignments{"vg1": {VariationID: "a"}, "vg2": {VariationID: "c"}}},
 	}))
 	want := assignment.Assignments{"vg1": {VariationID: "a", Activated: true}, "vg2": {VariationID: "c"}}
-	assert.Equal(t, want, load(t, f, "v")[0])
+	assert.Equal(t, want, fileLoad(t, f, "v")[0])
 	assert.Equal(t, 1, f.Len())
 }
 
@@ -166,12 +169,14 @@ func TestFileConcurrentSaves(t *testing.T) {
 		groups  = 12
 	)
 	// plan tells what writer w saves the i-th time: every group is
-	// saved, and activated now and then, except every third group.
+	// saved, and activated now and then, except every third group. Each
+	// group has one variation: a different one would replace an
+	// activation (MergeOne).
 	plan := func(w, i int) (vg string, activated bool) {
 		g := (w*saves + i) % groups
 		return fmt.Sprintf("vg-%d", g), (w+i)%5 == 0 && g%3 != 0
 	}
-	f := openFile(t, "", assignment.FileOptions{})
+	f := openTestFile(t, "", assignment.FileOptions{})
 	everActivated := make(map[string]bool)
 	for w := range writers {
 		for i := range saves {
@@ -180,6 +185,7 @@ func TestFileConcurrentSaves(t *testing.T) {
 			}
 		}
 	}
+	require.NotEmpty(t, everActivated)
 	require.Less(t, len(everActivated), groups, "some groups must never be activated")
 
 	var wg sync.WaitGroup
@@ -189,7 +195,7 @@ func TestFileConcurrentSaves(t *testing.T) {
 			defer wg.Done()
 			for i := range saves {
 				vg, activated := plan(w, i)
-				a := assignment.Assignment{VariationID: fmt.Sprintf("var-%d-%d", w, i), Activated: activated}
+				a := assignment.Assignment{VariationID: "var-" + vg, Activated: activated}
 				entries := []assignment.Entry{
 					{Key: "visitor", Assignments: assignment.Assignments{vg: a}},
 					{Key: fmt.Sprintf("other-%d", w), Assignments: assignment.Assignments{vg: a}},
@@ -202,7 +208,7 @@ func TestFileConcurrentSaves(t *testing.T) {
 	}
 	wg.Wait()
 
-	got := load(t, f, "visitor")[0]
+	got := fileLoad(t, f, "visitor")[0]
 	assert.Len(t, got, groups)
 	for vg, a := range got {
 		assert.Equal(t, everActivated[vg], a.Activated, vg)
@@ -211,18 +217,24 @@ func TestFileConcurrentSaves(t *testing.T) {
 }
 
 func TestFileDelete(t *testing.T) {
-	f := openFile(t, "", assignment.FileOptions{MaxEntries: 2})
+	clock := newFakeClock()
+	o := clock.opts()
+	o.MaxEntries = 2
+	f := openTestFile(t, "", o)
 	a := assignment.Assignments{"vg1": {VariationID: "a"}}
-	save(t, f, "v1", a)
-	save(t, f, "v2", a)
+	fileSave(t, f, "v1", a)
+	clock.Add(time.Second)
+	fileSave(t, f, "v2", a)
 	require.NoError(t, f.Delete(context.Background(), []string{"v1", "missing", ""}))
 	assert.Equal(t, 1, f.Len())
-	assert.Equal(t, []assignment.Assignments{nil, a}, load(t, f, "v1", "v2"))
+	assert.Equal(t, []assignment.Assignments{nil, a}, fileLoad(t, f, "v1", "v2"))
 
-	// The expiry index lost v1 too: two more keys evict v2, then v3.
-	save(t, f, "v3", a)
-	save(t, f, "v4", a)
-	assert.Equal(t, []assignment.Assignments{nil, a, a}, load(t, f, "v2", "v3", "v4"))
+	// The expiry index lost v1 too: v4 evicts v2, the oldest key left.
+	clock.Add(time.Second)
+	fileSave(t, f, "v3", a)
+	clock.Add(time.Second)
+	fileSave(t, f, "v4", a)
+	assert.Equal(t, []assignment.Assignments{nil, a, a}, fileLoad(t, f, "v2", "v3", "v4"))
 	assert.Equal(t, 2, f.Len())
 }
 
@@ -231,129 +243,36 @@ func TestFileExpiry(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "assignments.db")
 	o := clock.opts()
 	o.TTL = time.Hour
-	f := openFile(t, path, o)
+	f := openTestFile(t, path, o)
 	activated := assignment.Assignments{"vg1": {VariationID: "a", Activated: true}}
 
-	save(t, f, "old", activated)
+	fileSave(t, f, "old", activated)
 	clock.Add(30 * time.Minute)
-	save(t, f, "new", activated)
-	save(t, f, "refreshed", activated)
+	fileSave(t, f, "new", activated)
+	fileSave(t, f, "refreshed", activated)
 	clock.Add(31 * time.Minute) // old is 61 minutes old
 
-	assert.Equal(t, []assignment.Assignments{nil, activated}, load(t, f, "old", "new"))
+	assert.Equal(t, []assignment.Assignments{nil, activated}, fileLoad(t, f, "old", "new"))
 	assert.Equal(t, 3, f.Len(), "expired keys stay until a Save")
-	save(t, f, "refreshed", nil) // only refreshes; prunes old
+	fileSave(t, f, "refreshed", nil) // only refreshes; prunes old
 	assert.Equal(t, 2, f.Len())
 
-	// An expired activated assignment does not come back through a Save.
+	// An expired activation does not come back through a Save.
 	clock.Add(59 * time.Minute) // new is 90 minutes old
-	save(t, f, "new", assignment.Assignments{"vg1": {VariationID: "b"}})
-	assert.Equal(t, assignment.Assignments{"vg1": {VariationID: "b"}}, load(t, f, "new")[0])
+	fileSave(t, f, "new", assignment.Assignments{"vg1": {VariationID: "a"}})
+	assert.Equal(t, assignment.Assignments{"vg1": {VariationID: "a"}}, fileLoad(t, f, "new")[0])
 
 	clock.Add(61 * time.Minute) // every key has expired
-	assert.Equal(t, []assignment.Assignments{nil, nil}, load(t, f, "new", "refreshed"))
+	assert.Equal(t, []assignment.Assignments{nil, nil}, fileLoad(t, f, "new", "refreshed"))
 	require.NoError(t, f.Close())
-	f = openFile(t, path, o)
+	f = openTestFile(t, path, o)
 	assert.Equal(t, 0, f.Len(), "reopening prunes")
-	assert.Equal(t, []assignment.Assignments{nil, nil}, load(t, f, "new", "refreshed"))
-}
-
-// fileSizeBound1M bounds the file after one million visitors went
-// through a File with DefaultFileMaxEntries keys. Measured: about 75 MB.
-const fileSizeBound1M = 100 << 20
-
-func TestFileSizeBound(t *testing.T) {
-	const (
-		visitors = 1_000_000
-		batch    = 10_000
-	)
-	clock := newFakeClock()
-	path := filepath.Join(t.TempDir(), "assignments.db")
-	if p := os.Getenv("SCRATCH_DB"); p != "" {
-		path = p
-	}
-	f := openFile(t, path, clock.opts())
-	gen := newVisitorGen(1)
-	keys := make([]string, 0, visitors)
-	entries := make([]assignment.Entry, batch)
-	for len(keys) < visitors {
-		for i := range entries {
-			entries[i] = gen.next()
-			keys = append(keys, entries[i].Key)
-		}
-		require.NoError(t, f.Save(context.Background(), entries))
-		clock.Add(time.Millisecond)
-	}
-	assert.Equal(t, assignment.DefaultFileMaxEntries, f.Len())
-	info, err := os.Stat(path)
-	require.NoError(t, err)
-	t.Logf("%d visitors: %d keys, file %.1f MB", visitors, f.Len(), float64(info.Size())/(1<<20))
-	assert.LessOrEqual(t, info.Size(), int64(fileSizeBound1M))
-
-	// The oldest visitors were evicted, the newest kept.
-	evicted := keys[:visitors-assignment.DefaultFileMaxEntries]
-	kept := keys[visitors-assignment.DefaultFileMaxEntries:]
-	sample := func(keys []string) []string {
-		var out []string
-		for i := 0; i < len(keys); i += 97 {
-			out = append(out, keys[i])
-		}
-		return append(out, keys[len(keys)-1])
-	}
-	for i, a := range load(t, f, sample(evicted)...) {
-		require.Nil(t, a, "evicted visitor %d", i*97)
-	}
-	for i, a := range load(t, f, sample(kept)...) {
-		require.NotEmpty(t, a, "kept visitor %d", i*97)
-	}
-}
-
-// visitorGen makes realistic entries: UUID keys and 2-3 variation groups
-// of 20-character ids (Flagship's xid format), drawn from a fixed set of
-// campaigns.
-type visitorGen struct {
-	r   *rand.Rand
-	vgs [][]string // variation group id, then its variation ids
-}
-
-func newVisitorGen(seed uint64) *visitorGen {
-	g := &visitorGen{r: rand.New(rand.NewPCG(seed, seed))}
-	for range 30 {
-		vg := []string{g.xid()}
-		for range 2 + g.r.IntN(2) {
-			vg = append(vg, g.xid())
-		}
-		g.vgs = append(g.vgs, vg)
-	}
-	return g
-}
-
-func (g *visitorGen) xid() string {
-	const alphabet = "0123456789abcdefghijklmnopqrstuv"
-	var b [20]byte
-	for i := range b {
-		b[i] = alphabet[g.r.IntN(len(alphabet))]
-	}
-	return string(b[:])
-}
-
-func (g *visitorGen) next() assignment.Entry {
-	var id uuid.UUID
-	for i := range id {
-		id[i] = byte(g.r.Uint32())
-	}
-	id[6], id[8] = id[6]&0x0f|0x40, id[8]&0x3f|0x80
-	a := make(assignment.Assignments, 3)
-	for range 2 + g.r.IntN(2) {
-		vg := g.vgs[g.r.IntN(len(g.vgs))]
-		a[vg[0]] = assignment.Assignment{VariationID: vg[1+g.r.IntN(len(vg)-1)], Activated: g.r.IntN(2) == 0}
-	}
-	return assignment.Entry{Key: id.String(), Assignments: a}
+	assert.Equal(t, []assignment.Assignments{nil, nil}, fileLoad(t, f, "new", "refreshed"))
 }
 
 func TestFileLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "assignments.db")
-	openFile(t, path, assignment.FileOptions{})
+	openTestFile(t, path, assignment.FileOptions{})
 	_, err := assignment.OpenFile(path, assignment.FileOptions{LockTimeout: 50 * time.Millisecond})
 	require.ErrorIs(t, err, assignment.ErrLocked)
 	assert.Contains(t, err.Error(), path)
@@ -371,32 +290,32 @@ func TestFileCorruptValue(t *testing.T) {
 		if err := b.Put([]byte("garbage"), []byte{0xff, 0xff, 0xff}); err != nil {
 			return err
 		}
-		// A valid time, then a count no bytes back.
+		// A valid saved-at, then a count of 5 groups in 1 byte.
 		return b.Put([]byte("truncated"), []byte{0x02, 0x05, 0x01})
 	}))
 	require.NoError(t, db.Close())
 
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	f := openFile(t, path, assignment.FileOptions{Logger: logger})
+	f := openTestFile(t, path, assignment.FileOptions{Logger: logger})
 	assert.Equal(t, 2, f.Len())
 	for range 3 {
-		assert.Equal(t, []assignment.Assignments{nil, nil}, load(t, f, "garbage", "truncated"))
+		assert.Equal(t, []assignment.Assignments{nil, nil}, fileLoad(t, f, "garbage", "truncated"))
 	}
 	assert.Equal(t, 2, strings.Count(logs.String(), "level=WARN"), "one warning per key:\n%s", logs.String())
 	assert.Contains(t, logs.String(), "key=garbage")
 	assert.Contains(t, logs.String(), assignment.ErrCorrupt.Error())
 
 	a := assignment.Assignments{"vg1": {VariationID: "a", Activated: true}}
-	save(t, f, "garbage", a)
-	save(t, f, "truncated", a)
-	assert.Equal(t, []assignment.Assignments{a, a}, load(t, f, "garbage", "truncated"))
+	fileSave(t, f, "garbage", a)
+	fileSave(t, f, "truncated", a)
+	assert.Equal(t, []assignment.Assignments{a, a}, fileLoad(t, f, "garbage", "truncated"))
 	assert.Equal(t, 2, f.Len())
 }
 
 func TestFileClosed(t *testing.T) {
-	f := openFile(t, "", assignment.FileOptions{})
-	save(t, f, "v", assignment.Assignments{"vg1": {VariationID: "a"}})
+	f := openTestFile(t, "", assignment.FileOptions{})
+	fileSave(t, f, "v", assignment.Assignments{"vg1": {VariationID: "a"}})
 	require.NoError(t, f.Close())
 	require.NoError(t, f.Close())
 
@@ -409,7 +328,7 @@ func TestFileClosed(t *testing.T) {
 }
 
 func TestFileHonoursContext(t *testing.T) {
-	f := openFile(t, "", assignment.FileOptions{})
+	f := openTestFile(t, "", assignment.FileOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	into := make([]assignment.Assignments, 1)
@@ -419,7 +338,7 @@ func TestFileHonoursContext(t *testing.T) {
 }
 
 func TestFileRejectsBadKeys(t *testing.T) {
-	f := openFile(t, "", assignment.FileOptions{})
+	f := openTestFile(t, "", assignment.FileOptions{})
 	a := assignment.Assignments{"vg1": {VariationID: "a"}}
 	for _, key := range []string{"", strings.Repeat("k", bolt.MaxKeySize)} {
 		err := f.Save(context.Background(), []assignment.Entry{{Key: "ok", Assignments: a}, {Key: key, Assignments: a}})
@@ -428,34 +347,4 @@ func TestFileRejectsBadKeys(t *testing.T) {
 	assert.Equal(t, 0, f.Len(), "a batch with a bad key saves nothing")
 	into := make([]assignment.Assignments, 1)
 	require.Error(t, f.Load(context.Background(), []string{"a", "b"}, into))
-}
-
-func BenchmarkFileLoad(b *testing.B) {
-	f := openFile(b, "", assignment.FileOptions{})
-	e := newVisitorGen(1).next()
-	require.NoError(b, f.Save(context.Background(), []assignment.Entry{e}))
-	keys, into := []string{e.Key}, make([]assignment.Assignments, 1)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := f.Load(context.Background(), keys, into); err != nil || into[0] == nil {
-			b.Fatal(err, into[0])
-		}
-	}
-}
-
-func BenchmarkFileSave(b *testing.B) {
-	f := openFile(b, "", assignment.FileOptions{})
-	gen := newVisitorGen(1)
-	entries := make([]assignment.Entry, 100)
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		for i := range entries {
-			entries[i] = gen.next()
-		}
-		b.StartTimer()
-		if err := f.Save(context.Background(), entries); err != nil {
-			b.Fatal(err)
-		}
-	}
 }

@@ -1,12 +1,16 @@
 package assignment
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	bolt "go.etcd.io/bbolt"
 )
 
-// The value stored under a key in a [File]'s assignments bucket is
+// A [File] holds two buckets. The value stored under a key in the
+// assignments bucket is
 //
 //	varint  saved-at, unix milliseconds
 //	uvarint count of variation groups
@@ -14,8 +18,22 @@ import (
 //	          uvarint len, variation id,
 //	          byte activated: 0 or 1 )
 //
-// with nothing after the last group. The expiry bucket's key for it is
-// the saved-at time as 8 big-endian bytes followed by the store key.
+// with nothing after the last group. The expiry bucket indexes it under
+// the saved-at time as 8 big-endian bytes followed by the store key,
+// with an empty value: cursor order is oldest first.
+const (
+	fileAssignments = "assignments"
+	fileExpiry      = "expiry"
+	// fileMaxKey is the longest store key: bbolt's limit less the
+	// expiry index's time prefix.
+	fileMaxKey = bolt.MaxKeySize - 8
+	// filePruneLimit bounds the expired keys one Save removes, so that a
+	// Save after a long pause does not stall; the next Saves finish.
+	filePruneLimit = 10_000
+	// filePruneChunk is how many expiry index keys prune collects in one
+	// cursor pass before deleting them.
+	filePruneChunk = 1024
+)
 
 // fileGroupMin is the fewest bytes one encoded variation group takes: two
 // empty ids and the activated byte.
@@ -107,4 +125,67 @@ func decodeFileString(b []byte) (string, []byte, error) {
 func appendFileExpiryKey(dst []byte, savedAt int64, k string) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(savedAt))
 	return append(dst, k...)
+}
+
+// checkFileKey reports whether bbolt can store key k.
+func checkFileKey(k string) error {
+	switch {
+	case k == "":
+		return errors.New("empty key")
+	case len(k) > fileMaxKey:
+		return fmt.Errorf("key of %d bytes, more than %d", len(k), fileMaxKey)
+	}
+	return nil
+}
+
+// prune removes from tx the keys saved before the TTL (at most limit of
+// them; all if limit < 0), then the oldest keys while *n, the number of
+// keys, exceeds the maximum. It keeps *n up to date.
+func (f *File) prune(tx *bolt.Tx, now int64, limit int, n *int64) error {
+	as, ex := tx.Bucket([]byte(fileAssignments)), tx.Bucket([]byte(fileExpiry))
+	cutoff := f.cutoff(now)
+	expired := 0
+	for {
+		// Collect a chunk with one cursor pass, then delete it: deleting
+		// under a cursor skips keys, and a fresh First per key would walk
+		// the emptied pages again and again.
+		var victims [][]byte
+		c := ex.Cursor()
+		for k, _ := c.First(); k != nil && len(victims) < filePruneChunk; k, _ = c.Next() {
+			malformed := len(k) <= 8 // not a key this package writes: it goes
+			isExpired := !malformed && int64(binary.BigEndian.Uint64(k)) < cutoff && (limit < 0 || expired < limit)
+			if !malformed && !isExpired && *n-int64(len(victims)) <= f.maxEntries {
+				break
+			}
+			if isExpired {
+				expired++
+			}
+			victims = append(victims, bytes.Clone(k))
+		}
+		if len(victims) == 0 {
+			return nil
+		}
+		for _, k := range victims {
+			if err := ex.Delete(k); err != nil {
+				return err
+			}
+			if len(k) <= 8 {
+				continue
+			}
+			// An index entry whose time is not the value's is stale (left
+			// by a corrupt value): only the index entry goes.
+			v := as.Get(k[8:])
+			if v == nil {
+				continue
+			}
+			savedAt, _, err := decodeFileSavedAt(v)
+			if err == nil && uint64(savedAt) != binary.BigEndian.Uint64(k) {
+				continue
+			}
+			if err := as.Delete(k[8:]); err != nil {
+				return err
+			}
+			*n--
+		}
+	}
 }
