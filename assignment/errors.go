@@ -13,6 +13,8 @@ var (
 	// ErrLocked is wrapped by [OpenFile] when another process holds the
 	// file past FileOptions.LockTimeout.
 	ErrLocked = errors.New("assignment: file locked by another process")
-	// ErrCorrupt wraps a stored value that cannot be decoded.
+	// ErrCorrupt wraps, in the log line a [File] writes, a stored value
+	// that cannot be decoded; such a value reads as absent and the next
+	// Save of its key replaces it.
 	ErrCorrupt = errors.New("assignment: corrupt entry")
 )
