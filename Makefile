@@ -13,7 +13,7 @@ test: test-root test-bench test-kafka test-peers test-redis
 test-root:
 	$(GO) test $(RACE) -count=1 ./...
 	# Allocation counts need the race detector off (it randomizes sync.Pool).
-	$(GO) test -count=1 -run '^TestDecideAllocations$$' ./bucketing/
+	$(GO) test -count=1 -run '^TestDecideAllocations(WithStore)?$$' ./bucketing/
 
 # The bench module holds the differential tests against flagship-common.
 test-bench:

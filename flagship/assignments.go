@@ -126,6 +126,7 @@ func (c *Client) EraseVisitorData(ctx context.Context, visitorIDs ...string) err
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	c.sentContexts.Forget(visitorIDs...)
 	return clientTracker{c}.Purge(ctx, c.envID, visitorIDs...)
 }
 

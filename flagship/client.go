@@ -312,6 +312,12 @@ func (c *Client) Close(ctx context.Context) error {
 			c.release()
 		}()
 		if flushErr != nil {
+			// The assignment store can fail while ctx is live: still wait
+			// for the goroutines, as long as ctx allows.
+			select {
+			case <-c.stopped:
+			case <-ctx.Done():
+			}
 			return flushErr
 		}
 	}

@@ -245,9 +245,10 @@ func WithEventHandler(h EventHandler) Option {
 }
 
 // WithCacheDir sets the directory where the SDK keeps its files: the last
-// good bucketing file (so a restart works offline) and the queue file
-// ([QueueFileName]: hits not yet delivered and assignment history). It is created with mode
-// 0700 if missing. Default: {os.UserCacheDir()}/flagship/{envID}.
+// good bucketing file (so a restart works offline), the queue file
+// ([QueueFileName]: hits not yet delivered) and, in [Bucketing] mode, the
+// default assignment store ([AssignmentsFileName]). It is created with
+// mode 0700 if missing. Default: {os.UserCacheDir()}/flagship/{envID}.
 func WithCacheDir(dir string) Option {
 	return optionFunc(func(c *config) {
 		if dir == "" {
@@ -260,10 +261,10 @@ func WithCacheDir(dir string) Option {
 
 // WithTracker replaces the SDK's delivery of hits and activations: every
 // record a visitor emits goes to t.Enqueue instead of the durable queue.
-// It stays the caller's. The queue file is still opened for the
-// assignment history (unless [WithAssignmentHistory] is given too) and
-// for sinks given by [WithSink]. Default: records go through the durable
-// queue to the events and activation endpoints.
+// It stays the caller's; if it is a [visitor.AsyncTracker], the records
+// the SDK sends on its own go to its EnqueueAsync. The queue file is
+// still opened for sinks given by [WithSink]. Default: records go through
+// the durable queue to the events and activation endpoints.
 func WithTracker(t visitor.Tracker) Option {
 	return optionFunc(func(c *config) {
 		if t == nil {
@@ -374,7 +375,7 @@ func guardRedirects(h *http.Client) *http.Client {
 const DefaultHitMaxAge = 4 * time.Hour
 
 // WithQueueFile sets the path of the queue file, which holds the hits
-// and activations not yet delivered and the assignment history. One
+// and activations not yet delivered and the dead letters. One
 // process at a time may use a file: New fails with an error wrapping
 // [eventqueue.ErrQueueLocked] when another holds it. Default
 // {cache directory}/[QueueFileName].

@@ -83,3 +83,12 @@ func (s *SentContexts) seen(visitorID string, fp uint64, now time.Time) bool {
 func (s *SentContexts) record(visitorID string, fp uint64, now time.Time) {
 	s.m.Put(visitorID, fp, now.Add(s.window).UnixNano())
 }
+
+// Forget drops what was remembered for the visitor ids, so that their next
+// context hit is sent: the SDK calls it when a visitor withdraws consent
+// or is erased.
+func (s *SentContexts) Forget(visitorIDs ...string) {
+	for _, id := range visitorIDs {
+		s.m.Delete(id)
+	}
+}

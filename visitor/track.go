@@ -152,10 +152,14 @@ func (v *Visitor) SetConsent(ctx context.Context, consented bool) error {
 	v.consentPending = true
 	if !consented {
 		v.recent = nil
+		v.segmentSent = 0 // the queued context hit is purged: send it again
 	}
 	id, anon := v.id, v.anonymousID
 	v.mu.Unlock()
 	if !consented && changed {
+		if v.cfg.SentContexts != nil {
+			v.cfg.SentContexts.Forget(id, anon)
+		}
 		if p, ok := v.cfg.Tracker.(Purger); ok {
 			ids := []string{id}
 			if anon != "" {
