@@ -406,9 +406,9 @@ func (r *Report) Render(w io.Writer) {
 		Count(totalHits(r.ServerHits)), hitBreakdown(r.ServerHits), Count(r.ServerActivations))
 
 	fmt.Fprintln(w, "\nLatency on the request path (wall clock, all workers sharing the CPUs):")
-	fmt.Fprintf(w, "  checkout Synchronize (local decision, history read): p50 %-9s p99 %s\n",
+	fmt.Fprintf(w, "  checkout Synchronize (decision, assignments cached): p50 %-9s p99 %s\n",
 		duration(r.DecisionLatency(50)), duration(r.DecisionLatency(99)))
-	fmt.Fprintf(w, "  first Synchronize (decision, history, context hit):  p50 %-9s p99 %s\n",
+	fmt.Fprintf(w, "  first Synchronize (store read, context hit queued):  p50 %-9s p99 %s\n",
 		duration(r.SyncLatency(50)), duration(r.SyncLatency(99)))
 	fmt.Fprintf(w, "\nTime: %s for the visitors, %s in all (with the final flush).\n",
 		duration(r.Simulated), duration(r.Elapsed))
