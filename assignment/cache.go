@@ -416,10 +416,15 @@ func (c *Cache) degrade(ctx context.Context, keys []string, into []Assignments, 
 func (c *Cache) runLoad(call *loadCall) {
 	defer c.wg.Done()
 	defer c.loads.Add(-1)
-	ctx, cancel := context.WithTimeout(c.base, c.opts.LoadTimeout)
 	start := c.opts.Now()
-	err := c.store.Load(ctx, call.keys, call.res)
-	cancel()
+	var err error
+	if c.local {
+		err = c.store.Load(c.base, call.keys, call.res) // no network to time out
+	} else {
+		ctx, cancel := context.WithTimeout(c.base, c.opts.LoadTimeout)
+		err = c.store.Load(ctx, call.keys, call.res)
+		cancel()
+	}
 	took := c.opts.Now().Sub(start)
 	if err != nil {
 		err = fmt.Errorf("assignment: load %d keys: %w", len(call.keys), err)

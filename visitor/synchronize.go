@@ -117,7 +117,8 @@ func (v *Visitor) sendSegment(ctx context.Context, r decision.Request, version u
 			return nil
 		}
 	}
-	seg := PredefinedContext()
+	seg := make(map[string]any, len(r.Context)+2) // sized once: no growth
+	seg[KeySDKClient], seg[KeySDKVersion] = sdkClient, decision.SDKVersion
 	for k, val := range r.Context {
 		seg[k] = val
 	}
