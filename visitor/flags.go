@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/seed27eed597/flagship-go/decision"
 )
@@ -288,22 +289,30 @@ func (v *Visitor) Flags() []Flag {
 	if s == nil || s.panic || (v.cfg.InPanic != nil && v.cfg.InPanic()) {
 		return nil
 	}
-	byKey := map[string]int{}
-	var out []Flag
+	n := 0
+	for i := range s.campaigns {
+		n += len(s.campaigns[i].Variation.Modifications.Value)
+	}
+	out := make([]Flag, 0, n)
 	for i := range s.campaigns {
 		a := &s.campaigns[i]
 		for k, val := range a.Variation.Modifications.Value {
-			f := Flag{Key: k, Value: deepCopy(val), Info: infoOf(a)}
-			if j, ok := byKey[k]; ok {
-				out[j] = f
-				continue
-			}
-			byKey[k] = len(out)
-			out = append(out, f)
+			out = append(out, Flag{Key: k, Value: deepCopy(val), Info: infoOf(a)})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out
+	// By key; a stable sort keeps the campaigns' order within a key, and
+	// the last of each run (the later campaign) wins.
+	slices.SortStableFunc(out, func(x, y Flag) int { return strings.Compare(x.Key, y.Key) })
+	w := 0
+	for i := range out {
+		if i+1 < len(out) && out[i+1].Key == out[i].Key {
+			continue
+		}
+		out[w] = out[i]
+		w++
+	}
+	clear(out[w:])
+	return out[:w]
 }
 
 // Activating returns a Reader whose flag reads also activate the flag
