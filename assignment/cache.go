@@ -80,9 +80,14 @@ type CacheOptions struct {
 	// a background read's, or Run's), possibly concurrently; it must
 	// return quickly.
 	OnEvent func(ctx context.Context, e Event)
-	// Now is the clock. nil means time.Now.
+	// Now is the clock. nil means time.Now, read on a hit only once a
+	// second while Run runs (an entry may outlive its TTL by that much).
 	Now func() time.Time
 }
+
+// clockTick is how often Run refreshes the clock hits read, when
+// CacheOptions.Now is nil.
+const clockTick = time.Second
 
 // EventKind says what an [Event] reports.
 type EventKind uint8
@@ -145,6 +150,11 @@ type Cache struct {
 	store Store
 	local bool // the store's reads are local: read on the caller's goroutine
 	opts  CacheOptions
+	// coarse is time.Now in unix nanoseconds, refreshed by Run every
+	// clockTick when the clock is the real one (realClock); 0 when Run
+	// is not running. It spares a hit the 25-50 ns of reading the clock.
+	coarse    atomic.Int64
+	realClock bool
 	log   *slog.Logger
 	m     *lru.Map[string, Assignments]
 	br    breaker
@@ -189,6 +199,7 @@ type loadCall struct {
 
 // NewCache returns a Cache in front of s.
 func NewCache(s Store, o CacheOptions) *Cache {
+	realClock := o.Now == nil
 	o.normalize()
 	c := &Cache{
 		store:    s,
@@ -201,6 +212,7 @@ func NewCache(s Store, o CacheOptions) *Cache {
 		pending:  make(map[string]Assignments),
 		empty:    Assignments{},
 	}
+	c.realClock = realClock
 	if l, ok := s.(LocalStore); ok {
 		c.local = l.LocalReads()
 	}
@@ -246,7 +258,7 @@ func (c *Cache) Load(ctx context.Context, keys []string, into []Assignments) err
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	now := c.opts.Now().UnixNano()
+	now := c.nowNano()
 	missed := 0
 	for i, k := range keys {
 		v, ok := c.m.Get(k, now)
@@ -263,6 +275,14 @@ func (c *Cache) Load(ctx context.Context, keys []string, into []Assignments) err
 	}
 	c.misses.Add(uint64(missed))
 	return c.loadMissed(ctx, keys, into)
+}
+
+// nowNano is the time a hit checks its entry's expiry against.
+func (c *Cache) nowNano() int64 {
+	if t := c.coarse.Load(); t != 0 {
+		return t
+	}
+	return c.opts.Now().UnixNano()
 }
 
 // loadMissed reads the keys of into that are nil and not in memory.

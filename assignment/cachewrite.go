@@ -112,10 +112,21 @@ func (c *Cache) Delete(ctx context.Context, keys []string) error {
 // tried again once the breaker lets them. It returns nil when ctx ends.
 // What still waits then is written by [Cache.Flush].
 func (c *Cache) Run(ctx context.Context) error {
+	var tick <-chan time.Time
+	if c.realClock {
+		t := time.NewTicker(clockTick)
+		defer t.Stop()
+		tick = t.C
+		c.coarse.Store(time.Now().UnixNano())
+		defer c.coarse.Store(0)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-tick:
+			c.coarse.Store(time.Now().UnixNano())
+			continue
 		case <-c.wake:
 		}
 		for {

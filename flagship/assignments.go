@@ -43,7 +43,9 @@ func (c *Client) openAssignments(dir string) error {
 	}
 	o := cfg.cacheOpts
 	o.Logger = c.log.With("component", "assignments")
-	o.Now = cfg.now
+	if cfg.clockSet {
+		o.Now = cfg.now // else the cache's cheaper reading of the real clock
+	}
 	userEvent := o.OnEvent
 	o.OnEvent = func(ctx context.Context, e assignment.Event) {
 		c.assignmentEvent(ctx, e)

@@ -102,6 +102,7 @@ type config struct {
 	retryInitial     time.Duration
 	retryMax         time.Duration
 	now              func() time.Time
+	clockSet         bool    // WithClock was given
 	errs             []error // problems found while applying options
 }
 
@@ -328,7 +329,7 @@ func WithClock(now func() time.Time) Option {
 			c.fail("nil clock")
 			return
 		}
-		c.now = now
+		c.now, c.clockSet = now, true
 	})
 }
 
