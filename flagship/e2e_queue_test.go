@@ -133,8 +133,14 @@ func TestQueueFileIsLocked(t *testing.T) {
 // visitor withdraws consent are deleted; the consent hits are delivered.
 func TestConsentWithdrawalPurgesQueuedHits(t *testing.T) {
 	srv := abServer(t)
-	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithRetryBackoff(5*time.Millisecond, 10*time.Millisecond))
+	// No batch leaves before the final flush (a batch out while Purge
+	// runs is still delivered, as documented): large batches, a long
+	// interval, and a first flush so that the dispatchers' first look,
+	// which sends any backlog at once, is behind us.
+	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithRetryBackoff(5*time.Millisecond, 10*time.Millisecond),
+		flagship.WithBatching(1000, time.Hour))
 	ctx := context.Background()
+	flush(t, c)
 	srv.FailNext(1000, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503})
 	v, err := c.NewVisitor("v1", visitor.Attributes{"plan": "gold"}, visitor.WithConsent(true))
 	require.NoError(t, err)
@@ -156,9 +162,9 @@ func TestConsentWithdrawalPurgesQueuedHits(t *testing.T) {
 		"v1's hits and context hit are gone; its two consent hits and v2's hits remain")
 }
 
-// TestAssignmentsSurviveRestart: in BUCKETING mode the queue file keeps
-// the assignment history, so a visitor keeps its variation when the
-// allocation changes between two runs.
+// TestAssignmentsSurviveRestart: in BUCKETING mode the assignment file in
+// the cache directory keeps the visitors' assignments, so a visitor keeps
+// its variation when the allocation changes between two runs.
 func TestAssignmentsSurviveRestart(t *testing.T) {
 	srv := flagshiptest.NewServer(t, flagshiptest.WithCampaigns(
 		flagshiptest.Campaign("checkout",
