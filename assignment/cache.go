@@ -155,10 +155,10 @@ type Cache struct {
 	// is not running. It spares a hit the 25-50 ns of reading the clock.
 	coarse    atomic.Int64
 	realClock bool
-	log   *slog.Logger
-	m     *lru.Map[string, Assignments]
-	br    breaker
-	empty Assignments // what a key read with no assignments holds
+	log       *slog.Logger
+	m         *lru.Map[string, Assignments]
+	br        breaker
+	empty     Assignments // what a key read with no assignments holds
 
 	base     context.Context // background reads run under it
 	stop     context.CancelFunc

@@ -342,9 +342,18 @@ func (e *Engine) loadHistory(ctx context.Context, cfg *Config, r decision.Reques
 // choose picks a variation with assignment history, in flagship-common's
 // priority: decision group, visitor, anonymous id, fresh allocation.
 func (h *histState) choose(vg *cvg, hashID string, trigger bool) (pick, Outcome) {
-	std, ok := h.std[vg.id]
-	anon, okAnon := h.anon[vg.id]
-	grp, okGroup := h.group[vg.id]
+	// Empty and absent maps are skipped: a lookup is not inlined.
+	var std, anon, grp assignment.Assignment
+	var ok, okAnon, okGroup bool
+	if len(h.std) > 0 {
+		std, ok = h.std[vg.id]
+	}
+	if len(h.anon) > 0 {
+		anon, okAnon = h.anon[vg.id]
+	}
+	if len(h.group) > 0 {
+		grp, okGroup = h.group[vg.id]
+	}
 	exV, exAnon, exGroup := -1, -1, -1
 	if ok || okAnon || okGroup {
 		for i := range vg.variations {
