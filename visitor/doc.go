@@ -53,14 +53,19 @@
 // identical activation within [DedupWindow] is not queued again.
 // [Visitor.SendHit] sends a hit from package hits. Both validate, stamp
 // and hand a [hits.Record] to the [Tracker], the client's durable queue;
-// nil means the Tracker accepted it.
+// nil means the Tracker accepted it. What a Visitor sends on its own on
+// the request path (the consent and context hits Synchronize owes, the
+// activations of activating reads) goes to the Tracker's EnqueueAsync
+// when it is an [AsyncTracker], which does not wait for the disk.
 //
 // Consent is true by default and sends no hit. [WithConsent] or
 // [Visitor.SetConsent] queue the consent hit, the one hit sent without
 // consent; withdrawing consent also asks the Tracker, if it is a
 // [Purger], to drop the visitor's queued hits and activations. In
 // BUCKETING mode (Config.ContextHits) Synchronize also queues a SEGMENT
-// hit when the context changed since the last one.
+// hit when the context changed since the last one; with
+// Config.SentContexts ([SentContexts]), since the last one any Visitor
+// value sent for the same visitor id within a window.
 //
 // [Visitor.Authenticate] and [Visitor.Unauthenticate] switch between the
 // anonymous id and a customer id for experience continuity;
