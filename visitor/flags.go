@@ -321,8 +321,10 @@ func (v *Visitor) Flags() []Flag {
 //	color := v.Activating(ctx).String("btn-color", "blue")
 //
 // A read activates when a campaign sets the key, whatever the value's
-// type. Activation errors cannot be returned by a read: they go to
-// Config.OnActivateError.
+// type. The activation goes to the Tracker's EnqueueAsync when it is an
+// [AsyncTracker]: a read never waits for a disk (use [Visitor.Activate]
+// to return once the activation is durable). Activation errors cannot be
+// returned by a read: they go to Config.OnActivateError.
 func (v *Visitor) Activating(ctx context.Context) Reader {
 	return Reader{v: v, ctx: ctx}
 }
