@@ -148,6 +148,7 @@ type histState struct {
 	std, anon, group    assignment.Assignments
 	newStd, newAnon     assignment.Assignments // nil until something is to be saved
 	prevAB              []string               // activated ab variation groups among targeted ones (1V1T)
+	targeted            int                    // campaigns with a matching variation group: the most a save holds
 	enabled, reconciled bool
 }
 
@@ -164,7 +165,7 @@ func (e *Engine) run(ctx context.Context, cfg *Config, r decision.Request, o Dec
 	}
 
 	// 1. The first matching variation group of each campaign.
-	multi := false
+	multi, targeted := false, 0
 	for ci := range cfg.campaigns {
 		c := &cfg.campaigns[ci]
 		var ct *CampaignExplanation
@@ -181,13 +182,16 @@ func (e *Engine) run(ctx context.Context, cfg *Config, r decision.Request, o Dec
 			}
 		}
 		s.vgs = append(s.vgs, vgi)
-		if vgi >= 0 && len(c.vgs[vgi].variations) > 1 {
-			multi = true
+		if vgi >= 0 {
+			targeted++
+			if len(c.vgs[vgi].variations) > 1 {
+				multi = true
+			}
 		}
 	}
 
 	// 2. Assignment history.
-	var h histState
+	h := histState{targeted: targeted}
 	if e.history != nil && !o.NoAssignments && (multi || cfg.singleAB || cfg.xpc) {
 		if err := e.loadHistory(ctx, cfg, r, groupKey, s, &h); err != nil {
 			return decision.Decision{VisitorID: r.VisitorID}, err
@@ -396,13 +400,13 @@ func (h *histState) choose(vg *cvg, hashID string, trigger bool) (pick, Outcome)
 	}
 	if trigger && !(ok && std.Activated) || isNew {
 		if h.newStd == nil {
-			h.newStd = make(assignment.Assignments, 2)
+			h.newStd = make(assignment.Assignments, h.targeted)
 		}
 		h.newStd[vg.id] = assignment.Assignment{VariationID: p.v.id, Activated: trigger}
 	}
 	if trigger && !(okAnon && anon.Activated) || isNewAnon {
 		if h.newAnon == nil {
-			h.newAnon = make(assignment.Assignments, 2)
+			h.newAnon = make(assignment.Assignments, h.targeted)
 		}
 		h.newAnon[vg.id] = assignment.Assignment{VariationID: p.v.id, Activated: trigger}
 	}
