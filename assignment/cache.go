@@ -289,7 +289,7 @@ func (c *Cache) nowNano() int64 {
 func (c *Cache) loadMissed(ctx context.Context, keys []string, into []Assignments) error {
 	var calls []*loadCall // reads this Load waits for
 	var fresh *loadCall   // the read it starts, if any
-	now := c.opts.Now().UnixNano()
+	now := c.opts.Now()
 	c.mu.Lock()
 	if c.closed.Load() { // checked under mu: Close waits for every read started
 		c.mu.Unlock()
@@ -305,7 +305,7 @@ func (c *Cache) loadMissed(ctx context.Context, keys []string, into []Assignment
 			}
 			continue
 		}
-		if v, ok := c.m.Get(k, now); ok { // filled since the first look
+		if v, ok := c.m.Get(k, now.UnixNano()); ok { // filled since the first look
 			into[i] = v
 			continue
 		}
@@ -318,7 +318,7 @@ func (c *Cache) loadMissed(ctx context.Context, keys []string, into []Assignment
 		c.mu.Unlock()
 		return c.wait(ctx, keys, into, calls)
 	}
-	ok, probe, changed := c.br.allow(c.opts.Now())
+	ok, probe, changed := c.br.allow(now)
 	unlock := func() {
 		c.mu.Unlock()
 		if changed { // outside c.mu: an event handler may read Stats
@@ -328,10 +328,10 @@ func (c *Cache) loadMissed(ctx context.Context, keys []string, into []Assignment
 	switch {
 	case !ok:
 		unlock()
-		return c.wait(ctx, keys, into, calls, errBreakerOpen)
+		return c.degrade(ctx, keys, into, calls, errBreakerOpen)
 	case !probe && int(c.loads.Load()) >= c.opts.MaxConcurrentLoads:
 		unlock()
-		return c.wait(ctx, keys, into, calls, errTooManyLoads)
+		return c.degrade(ctx, keys, into, calls, errTooManyLoads)
 	}
 	for _, k := range fresh.keys {
 		c.inflight[k] = fresh
@@ -356,12 +356,8 @@ var (
 	errOverBudget   = errors.New("read budget exceeded")
 )
 
-// wait waits for calls within the read budget and copies their results;
-// refused, if given, is why keys no call reads are left unanswered.
-func (c *Cache) wait(ctx context.Context, keys []string, into []Assignments, calls []*loadCall, refused ...error) error {
-	if len(refused) > 0 {
-		return c.degrade(ctx, keys, into, calls, refused[0])
-	}
+// wait waits for calls within the read budget and copies their results.
+func (c *Cache) wait(ctx context.Context, keys []string, into []Assignments, calls []*loadCall) error {
 	done := true
 	for _, call := range calls {
 		select {
