@@ -99,3 +99,50 @@
 // line. Flagship's wire protocol has no field for the record's UUID, so
 // Flagship's collectors cannot de-duplicate the rare repeats.
 package eventqueue
+
+// How the package is built (for those who change it).
+//
+// Files, by concern:
+//
+//	queue.go        Queue, Open, Close: the file, its buckets and the sinks' states
+//	enqueue.go      Enqueue: validation, capacity, and the transaction of a commit group
+//	groupcommit.go  groupCommit: gathers writes and commits them in groups (its contract is there)
+//	dispatch.go     Run, Flush and each sink's delivery loop: read a batch, send it, back off
+//	split.go        send: permanent and partial failures, split to isolate the records at fault
+//	delete.go       the deletes of delivered records and the attempts counter
+//	deadletter.go   moving records to the dead letters
+//	inspect.go      Stats, Peek, DeadLetters, Replay, Purge, Compact
+//	envelope.go     the stored form of a record
+//
+// Goroutines and what they own:
+//
+//   - The writer (groupCommit.writer), started by Open and stopped by
+//     Close, commits the pending group whenever woken. A Durable Enqueue
+//     that finds no commit running commits the group on its own
+//     goroutine instead (groupCommit.tryCommit); Flush (Buffered) and
+//     Purge commit it with commitNow.
+//   - Run starts one dispatcher per configured sink and waits for them;
+//     Close waits for Run (runWG) before the writer's last commit, so the
+//     dispatchers' last deletes are committed. A dispatcher alone reads
+//     and writes its sinkState's from and purges, and alone calls its
+//     Sink.
+//   - Everything else runs on the caller's goroutine.
+//
+// Locks, outermost first; a goroutine holding one may take only those
+// after it:
+//
+//  1. Queue.deadMu: one dead-letter transaction at a time (deadLetter,
+//     Replay), each with its update of deadCount.
+//  2. groupCommit.commitMu: one group commit at a time.
+//  3. Queue.mu: capacity (Queue.bytes, Queue.full, sinkState.depth),
+//     Queue.progress, and the moment Close sets closed.
+//  4. groupCommit.mu: the pending group.
+//
+// bbolt's own writer lock (db.Update) is taken under 1 or 2, or with no
+// lock held (a dispatcher's deleteNow and bumpAttempts, Purge), never
+// under 3 or 4. Logs and events are emitted with none of these locks
+// held, since a log handler may Enqueue. The counters
+// (sinkState.committed, deleting, bytes and the statistics) are atomics
+// read without a lock; Flush reads depth minus deleting under Queue.mu,
+// and deleting is decreased before a backlog shrinks, so Flush may
+// overcount for a moment but never undercounts.

@@ -8,9 +8,9 @@ import "sync"
 // Enqueue's, until the returned release is called (release is
 // idempotent).
 func HoldCommits(q *Queue) (release func()) {
-	q.commitMu.Lock()
+	q.gc.commitMu.Lock()
 	var once sync.Once
-	return func() { once.Do(q.commitMu.Unlock) }
+	return func() { once.Do(q.gc.commitMu.Unlock) }
 }
 
 // CloseFile closes q's bbolt file under it, so that its next commit

@@ -270,7 +270,7 @@ func (q *Queue) Purge(ctx context.Context, envID string, visitorIDs ...string) e
 	// Records handed to the writer but not yet committed (a Buffered
 	// queue's, or those of concurrent Enqueues) are committed first, so
 	// that the purge sees them.
-	q.commitNow()
+	q.gc.commitNow()
 	type removed struct{ n, size int64 }
 	gone := make([]removed, len(q.sinks))
 	err := q.db.Update(func(tx *bolt.Tx) error {

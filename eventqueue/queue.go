@@ -2,17 +2,14 @@ package eventqueue
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/bits"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/seed27eed597/flagship-go/hits"
 	bolt "go.etcd.io/bbolt"
@@ -44,33 +41,29 @@ type Queue struct {
 	path  string
 	opts  Options
 	log   *slog.Logger
-	sinks []*sinkState // configured sinks first, then leftover backlogs without a sink
+	sinks []*sinkState // configured sinks first, then leftover backlogs without a sink; fixed after Open
 
-	// mu guards the capacity accounting and the pending commit group.
+	// mu guards the capacity accounting (bytes, full, each sinkState's
+	// depth) and progress, and makes closed final: Enqueue checks closed
+	// and joins a commit group under mu, so nothing joins after Close.
 	mu       sync.Mutex
-	bytes    int64 // stored plus reserved bytes of all backlogs
-	full     bool  // the last Enqueue found the queue full
-	group    *commitGroup
+	bytes    int64         // stored plus reserved bytes of all backlogs
+	full     bool          // the last Enqueue found the queue full
 	progress chan struct{} // closed and replaced when a backlog shrinks
 
-	wake       chan struct{} // size 1: work for the writer
-	quit       chan struct{} // closed by Close
-	writerDone chan struct{}
-	runWG      sync.WaitGroup
-	running    atomic.Int32
-	closed     atomic.Bool
-	closeOnce  sync.Once
-	closeErr   error
+	gc groupCommit // the writer: commits new records and deletes (groupcommit.go)
 
-	// commitMu is held while a group commits: by the writer, or by a
-	// Durable Enqueue that found nobody committing and commits the group
-	// itself, which saves the two goroutine handoffs of a commit.
-	commitMu sync.Mutex
+	quit      chan struct{} // closed by Close: stops Run and Flush
+	runWG     sync.WaitGroup
+	running   atomic.Int32
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
 
 	enqueued     atomic.Uint64
 	rejectedFull atomic.Uint64
 	// Purges started and finished: a dispatcher whose batch was out
-	// while a Purge ran deletes the delivered records itself (see send).
+	// while a Purge ran deletes the delivered records itself (see forget).
 	purgesStarted, purgesFinished atomic.Uint64
 	// deadMu serializes the transactions that change the dead letters,
 	// each with its update of deadCount.
@@ -106,16 +99,6 @@ type sinkState struct {
 
 func (s *sinkState) takes(k hits.Kind) bool { return k < 8 && s.kinds&(1<<k) != 0 }
 
-// commitGroup is the records the writer commits in one transaction.
-type commitGroup struct {
-	data    [][]byte
-	targets []uint64 // bit i: sink i
-	deletes []delivered
-	async   int // records whose Enqueue did not wait (EnqueueAsync)
-	done    chan struct{}
-	err     error
-}
-
 // delivered is records of a sink that its Sink confirmed.
 type delivered struct {
 	s     *sinkState
@@ -144,21 +127,23 @@ func Open(path string, opts Options) (*Queue, error) {
 		return nil, err
 	}
 	q := &Queue{
-		db:         db,
-		path:       path,
-		opts:       opts,
-		log:        opts.Logger.With("component", "eventqueue"),
-		group:      &commitGroup{done: make(chan struct{})},
-		progress:   make(chan struct{}),
-		wake:       make(chan struct{}, 1),
-		quit:       make(chan struct{}),
-		writerDone: make(chan struct{}),
+		db:       db,
+		path:     path,
+		opts:     opts,
+		log:      opts.Logger.With("component", "eventqueue"),
+		progress: make(chan struct{}),
+		quit:     make(chan struct{}),
 	}
 	if err := q.load(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	go q.writer()
+	q.gc.commit = q.commitGroup
+	q.gc.report = q.logCommit
+	if opts.Durability == Buffered {
+		q.gc.delay = opts.BufferDelay
+	}
+	q.gc.start()
 	return q, nil
 }
 
@@ -249,262 +234,6 @@ func (q *Queue) sink(name string) *sinkState {
 // Path returns the queue file's path.
 func (q *Queue) Path() string { return q.path }
 
-// Enqueue stores r for every sink that takes its kind. In Durable mode it
-// returns nil only once r is committed and fsynced; concurrent callers
-// share one commit, which one of them may run. It fails, storing nothing,
-// with ErrQueueFull when a backlog or the bytes are at their bound,
-// ErrInvalidRecord for an invalid record or one no sink takes, ErrClosed
-// after Close, and ctx's error if ctx ends first (the record may then
-// still be committed).
-func (q *Queue) Enqueue(ctx context.Context, r hits.Record) error {
-	return q.enqueue(ctx, r, q.opts.Durability == Durable)
-}
-
-// EnqueueAsync is Enqueue without the wait for the disk: it returns once
-// r has room in the queue and joins the next commit, which the queue's
-// writer runs at once (or within Options.BufferDelay in Buffered mode).
-// A crash before that commit loses r, and so does a failed commit, which
-// is reported as an [EventCommitFailed] and logged at Error. It fails as
-// Enqueue does when r is refused. The SDK uses it for the records it
-// sends on its own on a visitor's request path.
-func (q *Queue) EnqueueAsync(ctx context.Context, r hits.Record) error {
-	return q.enqueue(ctx, r, false)
-}
-
-func (q *Queue) enqueue(ctx context.Context, r hits.Record, wait bool) error {
-	if q.closed.Load() {
-		return ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := r.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidRecord, err)
-	}
-	if y := r.Created.Year(); y < 1970 || y > 2200 {
-		return fmt.Errorf("%w: creation time %v out of range", ErrInvalidRecord, r.Created)
-	}
-	var targets uint64
-	n := 0
-	for _, s := range q.sinks {
-		if s.takes(r.Kind) {
-			targets |= 1 << s.index
-			n++
-		}
-	}
-	if targets == 0 {
-		return fmt.Errorf("%w: no sink takes %s records", ErrInvalidRecord, r.Kind)
-	}
-	data := appendEnvelope(make([]byte, 0, envelopeSize(&r)), &r, 0)
-	size := int64(len(data)) * int64(n)
-
-	q.mu.Lock()
-	if q.closed.Load() {
-		q.mu.Unlock()
-		return ErrClosed
-	}
-	if err := q.reserveLocked(targets, size); err != nil {
-		wasFull := q.full
-		q.full = true
-		q.mu.Unlock()
-		q.rejectedFull.Add(1)
-		if !wasFull {
-			q.log.LogAttrs(ctx, slog.LevelWarn, "queue full: refusing records until it drains", slog.Any("err", err))
-			q.emit(ctx, Event{Kind: EventQueueFull, N: 1, Err: err})
-		}
-		return err
-	}
-	q.full = false
-	g := q.group
-	g.data = append(g.data, data)
-	g.targets = append(g.targets, targets)
-	if !wait {
-		g.async++
-	}
-	q.mu.Unlock()
-	q.enqueued.Add(1)
-	if wait && q.commitMu.TryLock() {
-		problems := q.commitPending() // g, or the later group if the writer took g meanwhile
-		q.commitMu.Unlock()
-		q.logCommit(ctx, problems)
-	} else {
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
-	}
-	if !wait {
-		return nil
-	}
-	select {
-	case <-g.done:
-		return g.err
-	case <-ctx.Done():
-		return fmt.Errorf("eventqueue: enqueue: %w (the record may still be stored)", ctx.Err())
-	}
-}
-
-// reserveLocked takes room for one record of size bytes in the targets'
-// backlogs.
-func (q *Queue) reserveLocked(targets uint64, size int64) error {
-	for _, s := range q.sinks {
-		if targets&(1<<s.index) != 0 && s.depth >= int64(q.opts.MaxRecords) {
-			return fmt.Errorf("%w: sink %q holds %d records (MaxRecords)", ErrQueueFull, s.cfg.Name, s.depth)
-		}
-	}
-	if q.bytes+size > q.opts.MaxBytes {
-		return fmt.Errorf("%w: %d bytes stored (MaxBytes %d)", ErrQueueFull, q.bytes, q.opts.MaxBytes)
-	}
-	for _, s := range q.sinks {
-		if targets&(1<<s.index) != 0 {
-			s.depth++
-		}
-	}
-	q.bytes += size
-	return nil
-}
-
-// release gives back room: n records of sink s totalling size bytes.
-func (q *Queue) release(s *sinkState, n, size int64) {
-	q.mu.Lock()
-	s.depth -= n
-	q.bytes -= size
-	close(q.progress)
-	q.progress = make(chan struct{})
-	q.mu.Unlock()
-}
-
-// writer commits the pending group whenever there is one, until Close.
-func (q *Queue) writer() {
-	defer close(q.writerDone)
-	var delay *time.Timer
-	if q.opts.Durability == Buffered {
-		delay = time.NewTimer(time.Hour)
-		delay.Stop()
-		defer delay.Stop()
-	}
-	for {
-		select {
-		case <-q.wake:
-		case <-q.quit:
-			q.runWG.Wait() // the dispatchers' last deletes join the last commit
-			q.commitNow()
-			return
-		}
-		if delay != nil {
-			delay.Reset(q.opts.BufferDelay)
-			select {
-			case <-delay.C:
-			case <-q.quit:
-			}
-		}
-		q.commitNow()
-	}
-}
-
-// commitNow commits the pending group, and then logs what went wrong:
-// outside commitMu, since a log handler may Enqueue.
-func (q *Queue) commitNow() {
-	q.commitMu.Lock()
-	problems := q.commitPending()
-	q.commitMu.Unlock()
-	q.logCommit(context.Background(), problems)
-}
-
-// commitProblems is what a commit has to report.
-type commitProblems struct {
-	err     error // the commit failed
-	records int   // records it carried
-	async   int   // of which no Enqueue waited for: they are lost
-}
-
-func (q *Queue) logCommit(ctx context.Context, p commitProblems) {
-	if p.err == nil {
-		return
-	}
-	q.log.LogAttrs(ctx, slog.LevelError, "commit failed", slog.Int("records", p.records), slog.Int("lost", p.async), slog.Any("err", p.err))
-	if p.async > 0 {
-		q.emit(ctx, Event{Kind: EventCommitFailed, N: p.async, Err: p.err})
-	}
-}
-
-// commitPending commits the pending group (new records and the deletes of
-// delivered ones) in one transaction.
-func (q *Queue) commitPending() (problems commitProblems) {
-	q.mu.Lock()
-	g := q.group
-	q.group = &commitGroup{done: make(chan struct{})}
-	q.mu.Unlock()
-	if len(g.data) == 0 && len(g.deletes) == 0 {
-		close(g.done)
-		return
-	}
-	var removed []removal
-	err := q.db.Update(func(tx *bolt.Tx) error {
-		if len(g.data) > 0 {
-			buckets := make([]*bolt.Bucket, len(q.sinks))
-			for _, s := range q.sinks {
-				b := tx.Bucket(s.bucket)
-				b.FillPercent = 1 // keys only ever grow: pack pages full
-				buckets[s.index] = b
-			}
-			var key [8]byte
-			for i, data := range g.data {
-				for t := g.targets[i]; t != 0; t &= t - 1 {
-					b := buckets[trailingZeros(t)]
-					seq, err := b.NextSequence()
-					if err != nil {
-						return err
-					}
-					binary.BigEndian.PutUint64(key[:], seq)
-					if err := b.Put(key[:], data); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		var err error
-		removed, err = q.remove(tx, g.deletes)
-		return err
-	})
-	q.removed(g.deletes, removed, err)
-	if err != nil {
-		err = fmt.Errorf("eventqueue: commit: %w", err)
-		problems.err, problems.records, problems.async = err, len(g.data), g.async
-		for i, data := range g.data {
-			for t := g.targets[i]; t != 0; t &= t - 1 {
-				q.release(q.sinks[trailingZeros(t)], 1, int64(len(data)))
-			}
-		}
-	} else {
-		counts := make([]int64, len(q.sinks))
-		sizes := make([]int64, len(q.sinks))
-		for i, data := range g.data {
-			for t := g.targets[i]; t != 0; t &= t - 1 {
-				j := trailingZeros(t)
-				counts[j]++
-				sizes[j] += int64(len(data))
-			}
-		}
-		for _, s := range q.sinks {
-			if counts[s.index] == 0 {
-				continue
-			}
-			s.bytes.Add(sizes[s.index])
-			s.committed.Add(counts[s.index])
-			select {
-			case s.notify <- struct{}{}:
-			default:
-			}
-		}
-	}
-	g.err = err
-	close(g.done)
-	return problems
-}
-
-func trailingZeros(x uint64) int { return bits.TrailingZeros64(x) }
-
 // Close stops Run (waiting for it to return), commits what a Buffered
 // queue still holds, and closes the file. Records not yet delivered stay
 // in the file for the next Open. Use [Queue.Flush] first to deliver them.
@@ -515,8 +244,8 @@ func (q *Queue) Close() error {
 		q.closed.Store(true)
 		q.mu.Unlock()
 		close(q.quit)
-		q.runWG.Wait()
-		<-q.writerDone
+		q.runWG.Wait() // the dispatchers' last deletes join the last commit
+		q.gc.stop()
 		q.closeErr = q.db.Close()
 	})
 	return q.closeErr
