@@ -30,7 +30,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/seed27eed597/flagship-go/internal/demo"
+	"github.com/seed27eed597/flagship-go/examples/demo/shop"
 )
 
 func main() {
@@ -58,9 +58,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "demo: -visitors and -workers must be at least 1")
 		return 2
 	}
-	opts := demo.Options{Visitors: *visitors, Workers: *workers}
+	opts := shop.Options{Visitors: *visitors, Workers: *workers}
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return demo.Main(ctx, stdout, opts)
+	return shop.Main(ctx, stdout, opts)
 }

@@ -28,7 +28,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/seed27eed597/flagship-go/eventqueue/kafkasink"
-	"github.com/seed27eed597/flagship-go/internal/demo"
+	"github.com/seed27eed597/flagship-go/examples/demo/shop"
 	"github.com/seed27eed597/flagship-go/kafkatest"
 )
 
@@ -85,7 +85,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (int, result, error) {
 	}
 	defer broker.Close()
 
-	opts := demo.Options{Visitors: cfg.visitors, Workers: cfg.workers, Dir: dir + "/sdk"}
+	opts := shop.Options{Visitors: cfg.visitors, Workers: cfg.workers, Dir: dir + "/sdk"}
 	if cfg.verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -123,7 +123,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (int, result, error) {
 		close(outageDone)
 	}
 
-	checkTopic := func(rep *demo.Report) error {
+	checkTopic := func(rep *shop.Report) error {
 		select {
 		case err := <-outageDone:
 			if err != nil {
@@ -142,7 +142,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (int, result, error) {
 			return err
 		}
 		res.messages = n
-		fmt.Fprintf(w, "Kafka topic %q holds %s messages", topic, demo.Count(n))
+		fmt.Fprintf(w, "Kafka topic %q holds %s messages", topic, shop.Count(n))
 		if cfg.outage > 0 {
 			fmt.Fprintf(w, " (the broker was down for %v half-way through)", cfg.outage)
 		}
@@ -157,7 +157,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (int, result, error) {
 		}
 		return nil
 	}
-	return demo.Main(ctx, w, opts, checkTopic), res, nil
+	return shop.Main(ctx, w, opts, checkTopic), res, nil
 }
 
 // topicMessages sums the topic's end offsets: the number of messages
