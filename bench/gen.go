@@ -936,9 +936,6 @@ func (g *Gen) BenchFile(n int) *GenFile {
 	return f
 }
 
-// benchKeys are the 8 keys of benchmark contexts.
-var benchKeys = []string{"age", "country", "plan", "isVIP", "version", "score", "city", "device"}
-
 func (g *Gen) benchRule() GenRule {
 	op := pick(g, realisticOperators)
 	r := GenRule{HasKey: true, HasValue: true, Operator: op}

@@ -117,7 +117,14 @@
 // several processes may share one CachePath (the last writer wins), but a
 // crash during a write can leave a "*.tmp" file beside it, which is
 // ignored and never removed. Request headers, such as an API key, are
-// never written to the cache file nor logged; a custom
-// [PollerOptions].HTTPClient must itself refuse redirects to other hosts
-// if the headers must not reach them.
+// never written to the cache file nor logged. The poller's own HTTP
+// client follows redirects only within the origin (scheme, host and port)
+// of the file's URL and fails the fetch with "redirect to another origin
+// refused" otherwise; a custom [PollerOptions].HTTPClient must itself
+// refuse redirects to other hosts if the headers must not reach them.
+//
+// The poller's own HTTP client has a transport of its own, whose
+// keep-alive connections stay open (two goroutines each) until they have
+// been idle for 90 s or [Poller.Close] closes them: call Close once Run
+// has returned.
 package bucketing

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -14,6 +14,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/seed27eed597/flagship-go/internal/httpx"
+	"github.com/seed27eed597/flagship-go/internal/version"
 )
 
 // Defaults of [PollerOptions].
@@ -33,15 +36,6 @@ const (
 	DefaultMaxFileBytes = 32 << 20
 )
 
-// maxRedirects is the redirect limit of the default HTTP client, as in
-// net/http.
-const maxRedirects = 10
-
-// drainBytes is how much of an unread response body is drained before
-// closing it, so that the connection can be reused; larger leftovers are
-// abandoned with the connection.
-const drainBytes = 64 << 10
-
 // PollerOptions configures a [Poller]. Only URL is required; every other
 // zero value means the documented default.
 type PollerOptions struct {
@@ -49,10 +43,13 @@ type PollerOptions struct {
 	// https://cdn.flagship.io/{envId}/bucketing.json. It must be an
 	// absolute http or https URL.
 	URL string
-	// HTTPClient sends the requests. nil means a client with Timeout as its
-	// overall timeout that follows redirects only within the same scheme
-	// and host, so that Header never reaches another host. The poller
-	// never closes it.
+	// HTTPClient sends the requests. It is the caller's, used as is and
+	// never closed. nil means a client of the poller's own, on a transport
+	// of its own whose idle connections [Poller.Close] closes, with
+	// Timeout as its overall timeout; it follows redirects only within the
+	// origin (scheme, host and port) of URL, so that Header never reaches
+	// another host: a redirect elsewhere fails the fetch with an error
+	// saying so.
 	HTTPClient *http.Client
 	// Timeout bounds each fetch, body included. 0 means
 	// DefaultFetchTimeout; negative is invalid.
@@ -75,7 +72,8 @@ type PollerOptions struct {
 	CachePath string
 	// Header holds extra request headers, for example x-sdk-client,
 	// x-sdk-version or x-api-key. It is copied by NewPoller, and is never
-	// logged, written to disk or included in errors.
+	// logged, written to disk or included in errors. A User-Agent it lacks
+	// is the SDK's, flagship-go/{version}.
 	Header http.Header
 	// Logger receives the failures no caller sees (those of [Poller.Run]
 	// and of cache writes) at Warn, and updates at Debug. nil means
@@ -138,12 +136,13 @@ type Update struct {
 //
 // A Poller starts no goroutine: its owner calls [Poller.LoadCache] and
 // [Poller.Fetch] at start-up, then runs [Poller.Run] in a goroutine it
-// owns and stops by cancelling Run's ctx. A Poller is safe for concurrent
-// use; fetches and cache loads are serialized.
+// owns and stops by cancelling Run's ctx, and finally calls
+// [Poller.Close]. A Poller is safe for concurrent use; fetches and cache
+// loads are serialized.
 type Poller struct {
 	engine    *Engine
 	url       string
-	client    *http.Client
+	client    httpx.Client
 	timeout   time.Duration
 	interval  time.Duration
 	jitter    float64
@@ -192,7 +191,6 @@ func NewPoller(e *Engine, o PollerOptions) (*Poller, error) {
 	p := &Poller{
 		engine:    e,
 		url:       u.String(),
-		client:    o.HTTPClient,
 		timeout:   o.Timeout,
 		interval:  o.Interval,
 		jitter:    o.Jitter,
@@ -223,6 +221,9 @@ func NewPoller(e *Engine, o PollerOptions) (*Poller, error) {
 	if p.header == nil {
 		p.header = http.Header{}
 	}
+	if p.header.Get("User-Agent") == "" {
+		p.header.Set("User-Agent", version.UserAgent)
+	}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -230,23 +231,18 @@ func NewPoller(e *Engine, o PollerOptions) (*Poller, error) {
 	if p.rand == nil {
 		p.rand = rand.Float64
 	}
-	if p.client == nil {
-		p.client = &http.Client{Timeout: p.timeout, CheckRedirect: sameOriginRedirect}
-	}
+	p.client = httpx.ClientFor(o.HTTPClient, p.timeout)
 	return p, nil
 }
 
-// sameOriginRedirect follows at most maxRedirects redirects, and none to
-// another scheme or host: the 3xx answer is returned instead (and fails
-// the fetch), so that the extra headers never leave the configured host.
-func sameOriginRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= maxRedirects {
-		return fmt.Errorf("bucketing: stopped after %d redirects", maxRedirects)
-	}
-	if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
-		return http.ErrUseLastResponse
-	}
-	return nil
+// Close closes the idle connections of the HTTP client the poller made
+// when PollerOptions.HTTPClient was nil, so that none of its goroutines
+// outlives the owner's use of the poller; it does nothing to a caller's
+// HTTPClient. Call it once Run has returned. The poller stays usable: a
+// later Fetch opens a new connection. Close is safe to call more than
+// once.
+func (p *Poller) Close() {
+	p.client.CloseIdle()
 }
 
 // Validators returns the Last-Modified and ETag of the installed file, as
@@ -297,7 +293,9 @@ func (p *Poller) release() { <-p.sem }
 // [ErrUnauthorized] for 401 and 403); an error wrapping [ErrInvalidFile]
 // for a body that is not a valid bucketing file or is larger than
 // MaxFileBytes; or the wrapped transport error, which matches
-// context.DeadlineExceeded when Timeout expired. The request, body
+// context.DeadlineExceeded when Timeout expired and says "redirect to
+// another origin refused" when the poller's own client refused to follow
+// a redirect away from URL's scheme, host and port. The request, body
 // included, never outlasts Timeout; Fetch first waits, while ctx is live,
 // for a concurrent Fetch or LoadCache to end.
 func (p *Poller) Fetch(ctx context.Context) (changed bool, err error) {
@@ -331,7 +329,7 @@ func (p *Poller) fetch(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("bucketing: fetch: %w", err)
 	}
-	defer drainAndClose(resp.Body)
+	defer httpx.DrainClose(resp.Body)
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		p.log.LogAttrs(ctx, slog.LevelDebug, "bucketing file not modified")
@@ -347,22 +345,15 @@ func (p *Poller) fetch(ctx context.Context) (bool, error) {
 }
 
 func (p *Poller) readBody(resp *http.Response) ([]byte, error) {
-	if resp.ContentLength > p.maxBytes {
-		return nil, fmt.Errorf("bucketing: fetch: file of %d bytes, more than %d: %w", resp.ContentLength, p.maxBytes, ErrInvalidFile)
+	data, err := httpx.ReadBody(resp, p.maxBytes)
+	var tooLarge *httpx.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return nil, fmt.Errorf("bucketing: fetch: %w: %w", err, ErrInvalidFile)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, p.maxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("bucketing: fetch: reading body: %w", err)
 	}
-	if int64(len(data)) > p.maxBytes {
-		return nil, fmt.Errorf("bucketing: fetch: file of more than %d bytes: %w", p.maxBytes, ErrInvalidFile)
-	}
 	return data, nil
-}
-
-func drainAndClose(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, drainBytes))
-	_ = body.Close()
 }
 
 // installDownload installs a downloaded file unless it is the installed

@@ -124,6 +124,7 @@ func newPoller(t testing.TB, cdn *fakeCDN, o bucketing.PollerOptions, rec *recor
 	e := bucketing.NewEngine(bucketing.Options{})
 	p, err := bucketing.NewPoller(e, o)
 	require.NoError(t, err)
+	t.Cleanup(p.Close)
 	return p, e
 }
 

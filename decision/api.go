@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/seed27eed597/flagship-go/internal/httpx"
 )
 
 // Defaults used by a zero [APIOptions].
@@ -26,9 +29,6 @@ const (
 )
 
 const (
-	// drainLimit bounds how much of an unread body is discarded before
-	// closing it, so a huge body cannot hold the call up.
-	drainLimit = 64 << 10
 	// maxErrorBody bounds how much of a non-2xx body is read for its message.
 	maxErrorBody = 16 << 10
 	// maxMessageBytes bounds APIError.Message.
@@ -40,10 +40,13 @@ type APIOptions struct {
 	// BaseURL is the Decision API base URL, with or without a trailing
 	// slash. Empty means [DefaultAPIURL].
 	BaseURL string
-	// HTTPClient sends the requests. It is the caller's and is never
-	// closed. nil means a client with a Timeout and no redirects; the
-	// default client never follows redirects, so the API key is not
-	// forwarded to another host.
+	// HTTPClient sends the requests. It is the caller's, used as is and
+	// never closed. nil means a client of the APIClient's own, on a
+	// transport of its own whose idle connections [APIClient.Close]
+	// closes, with Timeout as its timeout; it follows redirects only
+	// within the origin (scheme, host and port) of BaseURL, so that the
+	// API key never reaches another host: a redirect elsewhere fails the
+	// call with an error saying so.
 	HTTPClient *http.Client
 	// Timeout bounds each call (through the call's context, in addition to
 	// any HTTPClient timeout). 0 means [DefaultTimeout].
@@ -72,15 +75,17 @@ func (apiKey) String() string { return "REDACTED" }
 // APIClient is a [Decider] that asks the Flagship Decision API
 // (DECISION_API mode) for the campaigns of each visitor.
 //
-// An APIClient is immutable and safe for concurrent use. It holds no
-// resources of its own and has no Close method. It never retries: a failed
-// call returns an error and the caller decides whether to try again.
+// An APIClient is immutable and safe for concurrent use. The only
+// resource it holds is the keep-alive connections of the HTTP client it
+// made when APIOptions.HTTPClient is nil, which [APIClient.Close] closes.
+// It never retries: a failed call returns an error and the caller decides
+// whether to try again.
 type APIClient struct {
 	endpoint    string
 	key         *apiKey // a pointer so that printing the client shows no key
 	userAgent   string
 	sdkVersion  string
-	httpClient  *http.Client
+	httpClient  httpx.Client
 	timeout     time.Duration
 	maxResponse int64
 	defaults    map[string]any
@@ -114,7 +119,6 @@ func NewAPIClient(envID, key string, o APIOptions) (*APIClient, error) {
 	}
 	c := &APIClient{
 		endpoint:    strings.TrimRight(base, "/") + "/" + url.PathEscape(envID) + "/campaigns?exposeAllKeys=true",
-		httpClient:  o.HTTPClient,
 		timeout:     o.Timeout,
 		sdkVersion:  o.SDKVersion,
 		maxResponse: o.MaxResponseBytes,
@@ -132,15 +136,17 @@ func NewAPIClient(envID, key string, o APIOptions) (*APIClient, error) {
 		c.maxResponse = DefaultMaxResponseBytes
 	}
 	c.userAgent = "flagship-go/" + c.sdkVersion
-	if c.httpClient == nil {
-		c.httpClient = &http.Client{
-			Timeout: c.timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		}
-	}
+	c.httpClient = httpx.ClientFor(o.HTTPClient, c.timeout)
 	return c, nil
+}
+
+// Close closes the idle connections of the HTTP client the APIClient
+// made when APIOptions.HTTPClient was nil, so that none of its
+// goroutines outlives the caller's use of it; it does nothing to a
+// caller's HTTPClient. The APIClient stays usable: a later call opens a
+// new connection. Close is safe to call more than once.
+func (c *APIClient) Close() {
+	c.httpClient.CloseIdle()
 }
 
 // Decide asks the Decision API for the campaigns of r's visitor, as a
@@ -179,10 +185,7 @@ func (c *APIClient) DecideConsent(ctx context.Context, r Request, consented bool
 	if err != nil {
 		return Decision{}, fmt.Errorf("decision: fetch campaigns: %w", err)
 	}
-	defer func() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
-		_ = resp.Body.Close()
-	}()
+	defer httpx.DrainClose(resp.Body)
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -191,15 +194,13 @@ func (c *APIClient) DecideConsent(ctx context.Context, r Request, consented bool
 	if resp.StatusCode == http.StatusNoContent {
 		return Decision{VisitorID: r.VisitorID}, nil
 	}
-	if resp.ContentLength > c.maxResponse {
-		return Decision{}, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.maxResponse)
+	b, err := httpx.ReadBody(resp, c.maxResponse)
+	var tooLarge *httpx.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return Decision{}, fmt.Errorf("%w: %w", ErrResponseTooLarge, err)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponse+1))
 	if err != nil {
 		return Decision{}, fmt.Errorf("decision: read campaigns: %w", err)
-	}
-	if int64(len(b)) > c.maxResponse {
-		return Decision{}, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, c.maxResponse)
 	}
 	d, err := parseResponse(b)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/internal/httpx"
 )
 
 // testKey is the API key of every test client; it must never show in errors.
@@ -120,6 +121,7 @@ func newClient(tb testing.TB, baseURL string, o decision.APIOptions) *decision.A
 	o.BaseURL = baseURL
 	c, err := decision.NewAPIClient("env_1", testKey, o)
 	require.NoError(tb, err)
+	tb.Cleanup(c.Close)
 	return c
 }
 
@@ -185,7 +187,9 @@ func TestNewAPIClient_zeroOptions(t *testing.T) {
 	})
 	require.NoError(t, err)
 
+	before := time.Now()
 	_, err = c.Decide(t.Context(), decision.Request{VisitorID: "v1"})
+	after := time.Now()
 	require.NoError(t, err)
 	require.NotNil(t, last)
 	assert.Equal(t, "https://decision.flagship.io/v2/env_1/campaigns?exposeAllKeys=true", last.URL.String())
@@ -193,7 +197,8 @@ func TestNewAPIClient_zeroOptions(t *testing.T) {
 	assert.Equal(t, "flagship-go/"+decision.SDKVersion, last.Header.Get("User-Agent"))
 	deadline, ok := last.Context().Deadline()
 	assert.True(t, ok, "the call must carry a deadline")
-	assert.WithinDuration(t, time.Now().Add(decision.DefaultTimeout), deadline, time.Second)
+	assert.WithinRange(t, deadline, before.Add(decision.DefaultTimeout), after.Add(decision.DefaultTimeout),
+		"DefaultTimeout from the call")
 }
 
 func TestDecide_request(t *testing.T) {
@@ -530,10 +535,20 @@ func TestDecide_timeout(t *testing.T) {
 			url, _ := blockingServer(t)
 			c := newClient(t, url, decision.APIOptions{Timeout: 50 * time.Millisecond, HTTPClient: tt.giveClient})
 
-			start := time.Now()
-			_, err := c.Decide(t.Context(), decision.Request{VisitorID: "v1"})
-			assert.ErrorIs(t, err, context.DeadlineExceeded)
-			assert.Less(t, time.Since(start), time.Second)
+			// The server answers only once the client gives up and
+			// t.Context has no deadline: a Decide that returns was cut by
+			// Timeout; one that ignored it would hang.
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.Decide(t.Context(), decision.Request{VisitorID: "v1"})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+			case <-time.After(30 * time.Second):
+				t.Fatal("Decide hung: its Timeout did not end the call")
+			}
 		})
 	}
 }
@@ -582,7 +597,7 @@ func TestDecide_invalidRequest(t *testing.T) {
 	}
 }
 
-func TestDecide_doesNotFollowRedirects(t *testing.T) {
+func TestDecide_refusesRedirectsToAnotherOrigin(t *testing.T) {
 	other := newFakeAPI(t, http.StatusOK, `{"campaigns":[]}`)
 	url := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
@@ -590,10 +605,56 @@ func TestDecide_doesNotFollowRedirects(t *testing.T) {
 	c := newClient(t, url, decision.APIOptions{})
 
 	_, err := c.Decide(t.Context(), decision.Request{VisitorID: "v1"})
-	var apiErr *decision.APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode)
+	require.ErrorIs(t, err, httpx.ErrCrossOriginRedirect)
+	assert.Contains(t, err.Error(), "redirect to another origin refused")
+	assert.NotContains(t, err.Error(), testKey)
 	assert.Empty(t, other.requests(), "the API key must not be forwarded")
+}
+
+func TestDecide_sameOriginRedirects(t *testing.T) {
+	tests := []struct {
+		name       string
+		give       int
+		wantStatus int // of the APIError; 0 means the redirect is followed
+	}{
+		{name: "307 followed with the body", give: http.StatusTemporaryRedirect},
+		{name: "308 followed with the body", give: http.StatusPermanentRedirect},
+		{name: "302 not turned into a GET", give: http.StatusFound, wantStatus: http.StatusFound},
+		{name: "303 not turned into a GET", give: http.StatusSeeOther, wantStatus: http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/old/env_1/campaigns":
+					http.Redirect(w, r, "/new/env_1/campaigns?exposeAllKeys=true", tt.give)
+				case "/new/env_1/campaigns":
+					b, _ := io.ReadAll(r.Body)
+					if r.Method != http.MethodPost || r.Header.Get("x-api-key") != testKey || len(b) == 0 {
+						http.Error(w, "lost the method, the key or the body", http.StatusBadRequest)
+						return
+					}
+					_, _ = io.WriteString(w, specBody)
+				}
+			})
+			c := newClient(t, url+"/old", decision.APIOptions{})
+
+			d, err := c.Decide(t.Context(), decision.Request{VisitorID: "v1"})
+			var apiErr *decision.APIError
+			errors.As(err, &apiErr)
+			assert.Equal(t, tt.wantStatus != 0, err != nil, err)
+			assert.Equal(t, tt.wantStatus, statusOf(apiErr))
+			assert.Equal(t, tt.wantStatus == 0, len(d.Campaigns) > 0)
+		})
+	}
+}
+
+// statusOf returns e's status, or 0 for nil.
+func statusOf(e *decision.APIError) int {
+	if e == nil {
+		return 0
+	}
+	return e.StatusCode
 }
 
 func TestDecide_concurrent(t *testing.T) {

@@ -68,9 +68,18 @@
 // official Go SDK makes two) makes it, ideally keeping the flags it already
 // had meanwhile.
 //
-// The default HTTP client does not follow redirects, so the API key, which
-// travels in the x-api-key header, is never forwarded to another host. A
+// The default HTTP client follows redirects only within the origin
+// (scheme, host and port) of BaseURL, so the API key, which travels in the
+// x-api-key header, is never forwarded to another host: a redirect
+// elsewhere fails the call with an error saying so ("redirect to another
+// origin refused"). A 301, 302 or 303 answer is not followed, since it
+// would turn the POST into a GET: it is returned as an [*APIError]. A
 // client given in APIOptions.HTTPClient follows its own redirect policy.
+//
+// The default HTTP client has a transport of its own, whose keep-alive
+// connections stay open (two goroutines each) until they have been idle
+// for 90 s or [APIClient.Close] closes them: call Close when done with the
+// client, for example before a goroutine leak check.
 //
 // Response parsing is lenient: missing fields and a null slug decode as
 // empty strings, null campaign entries are skipped and unknown fields are

@@ -25,7 +25,7 @@ func TestCloseDeletesDeliveredRecords(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, r := range batch {
-			delivered[r.ID] = true
+			delivered[r.ID()] = true
 		}
 		return nil
 	})
@@ -42,7 +42,7 @@ func TestCloseDeletesDeliveredRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		all[r.ID] = true
+		all[r.ID()] = true
 		if err := q.Enqueue(ctx, r); err != nil { // one producer: one commit each; fine for 3,000
 			t.Fatal(err)
 		}
@@ -80,10 +80,10 @@ func TestCloseDeletesDeliveredRecords(t *testing.T) {
 		t.Fatal("Close landed after the drain: nothing tested")
 	}
 	for _, e := range left {
-		if delivered[e.Record.ID] {
-			t.Fatalf("record %s was delivered but is still in the file", e.Record.ID)
+		if delivered[e.Record.ID()] {
+			t.Fatalf("record %s was delivered but is still in the file", e.Record.ID())
 		}
-		delete(all, e.Record.ID)
+		delete(all, e.Record.ID())
 	}
 	for id := range all {
 		if !delivered[id] {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed27eed597/flagship-go/eventqueue"
@@ -12,15 +13,20 @@ import (
 )
 
 // A zero or absurd creation time would overflow the stored nanoseconds
-// and break expiry: Enqueue refuses it.
-func TestEnqueueRefusesOutOfRangeCreationTime(t *testing.T) {
+// and break expiry. Such a record cannot be built any more: NewRecord
+// refuses it, naming Created; the queue only ever sees the zero Record in
+// its place, which Enqueue refuses.
+func TestOutOfRangeCreationTimeRefused(t *testing.T) {
 	q := openQueue(t, queuePath(t), oneSink("s", &recorder{}))
 	for _, created := range []time.Time{{}, time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)} {
-		r := recordOf(t, "env", "v1", "", time.Now(), hits.Page{URL: "https://x"})
-		r.Created = created
-		err := q.Enqueue(context.Background(), r)
+		r, err := hits.NewRecord(uuid.New(), "env", "v1", "", created, hits.Page{URL: "https://x"})
+		require.ErrorIs(t, err, hits.ErrInvalidRecord)
+		require.ErrorContains(t, err, "Created")
+		require.True(t, r.IsZero())
+		err = q.Enqueue(context.Background(), r)
 		require.ErrorIs(t, err, eventqueue.ErrInvalidRecord)
-		require.ErrorContains(t, err, "creation time")
+		require.ErrorIs(t, err, hits.ErrInvalidRecord)
 	}
 	require.NoError(t, q.Enqueue(context.Background(), pageRecord(t, "v1")))
+	require.Len(t, peekIDs(t, q, "s"), 1, "only the valid record is stored")
 }

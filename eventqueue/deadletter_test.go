@@ -30,7 +30,7 @@ func TestReplay(t *testing.T) {
 		}
 		if reject.Load() {
 			for _, r := range b {
-				if r.ID == recs[1].ID {
+				if r.ID() == recs[1].ID() {
 					return eventqueue.Permanent(errors.New("bad record"))
 				}
 			}
@@ -52,8 +52,8 @@ func TestReplay(t *testing.T) {
 	assert.Equal(t, "rec", d.Sink)
 	assert.Equal(t, "bad record", d.Reason)
 	assert.True(t, clock.Now().Equal(d.At))
-	assert.Equal(t, recs[1].ID, d.Record.ID)
-	assert.Equal(t, recs[1].Fields, d.Record.Fields)
+	assert.Equal(t, recs[1].ID(), d.Record.ID())
+	assert.Equal(t, recs[1].Fields(), d.Record.Fields())
 	require.NoError(t, d.Err)
 	assert.NotEmpty(t, d.Raw)
 	assert.Positive(t, d.Seq)
@@ -68,7 +68,7 @@ func TestReplay(t *testing.T) {
 	flush(t, q)
 	got := rec.records()
 	require.Len(t, got, 3)
-	assert.Equal(t, []uuid.UUID{recs[0].ID, recs[2].ID, recs[1].ID}, rec.ids())
+	assert.Equal(t, []uuid.UUID{recs[0].ID(), recs[2].ID(), recs[1].ID()}, rec.ids())
 	assert.Zero(t, got[2].Attempts, "attempts reset")
 	assert.EqualValues(t, 1, got[0].Attempts)
 	dead, err = q.DeadLetters(10)
@@ -97,7 +97,7 @@ func TestMaxDeadLettersKeepsNewest(t *testing.T) {
 	require.NoError(t, err)
 	var got []uuid.UUID
 	for _, d := range dead {
-		got = append(got, d.Record.ID)
+		got = append(got, d.Record.ID())
 	}
 	assert.Equal(t, idsOf(recs[2:]), got)
 	assert.EqualValues(t, 3, q.Stats().DeadLetters)
@@ -195,7 +195,7 @@ func TestCorruptRecordsDeadLettered(t *testing.T) {
 	assert.ErrorIs(t, entries[1].Err, eventqueue.ErrCorrupt)
 	startRun(t, q)
 	settle(t, q)
-	assert.Equal(t, []uuid.UUID{recs[0].ID, recs[2].ID}, rec.ids())
+	assert.Equal(t, []uuid.UUID{recs[0].ID(), recs[2].ID()}, rec.ids())
 	dead, err := q.DeadLetters(100)
 	require.NoError(t, err)
 	require.Len(t, dead, 6)
@@ -262,5 +262,5 @@ func TestReplayUnknownSinkAndUnreadable(t *testing.T) {
 	q = openQueue(t, path, oneSink("new", rec))
 	startRun(t, q)
 	flush(t, q)
-	assert.Equal(t, []uuid.UUID{r.ID}, rec.ids())
+	assert.Equal(t, []uuid.UUID{r.ID()}, rec.ids())
 }

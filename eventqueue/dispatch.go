@@ -272,7 +272,7 @@ func (q *Queue) read(s *sinkState) (recs []Record, items []item, bad []badRecord
 				bad = append(bad, badRecord{key: bytes.Clone(k), raw: append([]byte(nil), v...), reason: fmt.Sprintf("corrupt: key of %d bytes", len(k))})
 			case err != nil:
 				bad = append(bad, badRecord{key: bytes.Clone(k), raw: append([]byte(nil), v...), reason: err.Error()})
-			case s.cfg.MaxAge > 0 && now.Sub(r.Created) > s.cfg.MaxAge:
+			case s.cfg.MaxAge > 0 && now.Sub(r.Created()) > s.cfg.MaxAge:
 				bad = append(bad, badRecord{key: bytes.Clone(k), raw: append([]byte(nil), v...), reason: ReasonExpired})
 			default:
 				recs = append(recs, Record{Record: r, Seq: binary.BigEndian.Uint64(key[:]), Attempts: attempts})

@@ -73,8 +73,8 @@
 // # Errors
 //
 // Branch with [errors.Is] on [ErrQueueFull], [ErrQueueLocked],
-// [ErrClosed], [ErrInvalidOptions], [ErrInvalidRecord] (a record that fails
-// [hits.Record.Validate] or that no sink takes), [ErrNotQueueFile] (another
+// [ErrClosed], [ErrInvalidOptions], [ErrInvalidRecord] (the zero
+// [hits.Record], or a record no sink takes), [ErrNotQueueFile] (another
 // bbolt file, or a newer format, left untouched) and [ErrUnknownSink].
 //
 // # Caveats

@@ -40,25 +40,22 @@ func (q *Queue) enqueue(ctx context.Context, r hits.Record, wait bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := r.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidRecord, err)
-	}
-	if y := r.Created.Year(); y < 1970 || y > 2200 {
-		return fmt.Errorf("%w: creation time %v out of range", ErrInvalidRecord, r.Created)
+	if r.IsZero() {
+		return fmt.Errorf("%w: %w", ErrInvalidRecord, r.Validate())
 	}
 	var targets uint64
 	n := 0
+	kind := r.Kind()
 	for _, s := range q.sinks {
-		if s.takes(r.Kind) {
+		if s.takes(kind) {
 			targets |= 1 << s.index
 			n++
 		}
 	}
 	if targets == 0 {
-		return fmt.Errorf("%w: no sink takes %s records", ErrInvalidRecord, r.Kind)
+		return fmt.Errorf("%w: no sink takes %s records", ErrInvalidRecord, kind)
 	}
-	data := appendEnvelope(make([]byte, 0, envelopeSize(&r)), &r, 0)
-	size := int64(len(data)) * int64(n)
+	size := int64(r.BinarySize()) * int64(n)
 
 	q.mu.Lock()
 	if q.closed.Load() {
@@ -77,7 +74,7 @@ func (q *Queue) enqueue(ctx context.Context, r hits.Record, wait bool) error {
 		return err
 	}
 	q.full = false
-	g := q.gc.join(data, targets, !wait)
+	g := q.gc.join(&r, targets, !wait)
 	q.mu.Unlock()
 	q.enqueued.Add(1)
 	if !wait {
@@ -139,7 +136,7 @@ func (q *Queue) logCommit(ctx context.Context, p commitProblems) {
 func (q *Queue) commitGroup(g *commitGroup) (problems commitProblems) {
 	var removed []removal
 	err := q.db.Update(func(tx *bolt.Tx) error {
-		if len(g.data) > 0 {
+		if len(g.recs) > 0 {
 			buckets := make([]*bolt.Bucket, len(q.sinks))
 			for _, s := range q.sinks {
 				b := tx.Bucket(s.bucket)
@@ -147,8 +144,9 @@ func (q *Queue) commitGroup(g *commitGroup) (problems commitProblems) {
 				buckets[s.index] = b
 			}
 			var key [8]byte
-			for i, data := range g.data {
-				for t := g.targets[i]; t != 0; t &= t - 1 {
+			for i, p := range g.recs {
+				data := g.data(i)
+				for t := p.targets; t != 0; t &= t - 1 {
 					b := buckets[trailingZeros(t)]
 					seq, err := b.NextSequence()
 					if err != nil {
@@ -168,20 +166,20 @@ func (q *Queue) commitGroup(g *commitGroup) (problems commitProblems) {
 	q.removed(g.deletes, removed, err)
 	if err != nil {
 		err = fmt.Errorf("eventqueue: commit: %w", err)
-		problems.err, problems.records, problems.async = err, len(g.data), g.async
-		for i, data := range g.data {
-			for t := g.targets[i]; t != 0; t &= t - 1 {
-				q.release(q.sinks[trailingZeros(t)], 1, int64(len(data)))
+		problems.err, problems.records, problems.async = err, len(g.recs), g.async
+		for _, p := range g.recs {
+			for t := p.targets; t != 0; t &= t - 1 {
+				q.release(q.sinks[trailingZeros(t)], 1, int64(p.to-p.from))
 			}
 		}
 	} else {
 		counts := make([]int64, len(q.sinks))
 		sizes := make([]int64, len(q.sinks))
-		for i, data := range g.data {
-			for t := g.targets[i]; t != 0; t &= t - 1 {
+		for _, p := range g.recs {
+			for t := p.targets; t != 0; t &= t - 1 {
 				j := trailingZeros(t)
 				counts[j]++
-				sizes[j] += int64(len(data))
+				sizes[j] += int64(p.to - p.from)
 			}
 		}
 		for _, s := range q.sinks {

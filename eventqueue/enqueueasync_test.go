@@ -41,7 +41,7 @@ func peekIDs(tb testing.TB, q *eventqueue.Queue, sink string) []uuid.UUID {
 	require.NoError(tb, err)
 	var out []uuid.UUID
 	for _, e := range entries {
-		out = append(out, e.Record.ID)
+		out = append(out, e.Record.ID())
 	}
 	return out
 }
@@ -71,10 +71,10 @@ func TestEnqueueAsyncDoesNotWaitForTheCommit(t *testing.T) {
 
 	release()
 	require.NoError(t, returned(t, waiting, "Enqueue after the commits resumed"))
-	assert.Equal(t, []uuid.UUID{first.ID, second.ID}, peekIDs(t, q, "rec"), "both committed, in order")
+	assert.Equal(t, []uuid.UUID{first.ID(), second.ID()}, peekIDs(t, q, "rec"), "both committed, in order")
 	startRun(t, q)
 	flush(t, q)
-	assert.Equal(t, []uuid.UUID{first.ID, second.ID}, rec.ids())
+	assert.Equal(t, []uuid.UUID{first.ID(), second.ID()}, rec.ids())
 }
 
 // TestEnqueueAsyncIsCommittedWithoutAnotherCall: the writer commits an
@@ -84,7 +84,7 @@ func TestEnqueueAsyncIsCommittedWithoutAnotherCall(t *testing.T) {
 	r := pageRecord(t, "v1")
 	require.NoError(t, q.EnqueueAsync(context.Background(), r))
 	eventually(t, func() bool { return len(peekIDs(t, q, "rec")) == 1 }, "the async record was never committed")
-	assert.Equal(t, []uuid.UUID{r.ID}, peekIDs(t, q, "rec"))
+	assert.Equal(t, []uuid.UUID{r.ID()}, peekIDs(t, q, "rec"))
 	// The counters follow the transaction.
 	eventually(t, func() bool { return sinkStats(t, q, "rec").Depth == 1 }, "the committed record is not counted")
 }
@@ -113,7 +113,7 @@ func TestEnqueueAsyncIsDurableAfterClose(t *testing.T) {
 			q2 := openQueue(t, path, oneSink("rec", rec))
 			startRun(t, q2)
 			flush(t, q2)
-			assert.Equal(t, []uuid.UUID{r.ID}, rec.ids())
+			assert.Equal(t, []uuid.UUID{r.ID()}, rec.ids())
 		})
 	}
 }
@@ -123,8 +123,11 @@ func TestEnqueueAsyncIsDurableAfterClose(t *testing.T) {
 func TestEnqueueAsyncRefusesLikeEnqueue(t *testing.T) {
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
-	invalid := pageRecord(t, "v1")
-	invalid.VisitorID = ""
+	// An invalid record cannot be built (NewRecord refuses an empty
+	// visitor id): the zero Record stands for it.
+	_, err := hits.NewRecord(uuid.New(), "env", "", "", time.Now(), hits.Page{URL: "https://x"})
+	require.ErrorIs(t, err, hits.ErrInvalidRecord)
+	var invalid hits.Record
 	tests := []struct {
 		name    string
 		giveCtx context.Context

@@ -38,7 +38,7 @@ func Example() {
 
 	stdout := eventqueue.SinkFunc(func(ctx context.Context, batch []eventqueue.Record) error {
 		for _, r := range batch {
-			fmt.Println("sent", r.Seq, r.Type, r.VisitorID, string(r.Fields))
+			fmt.Println("sent", r.Seq, r.Type(), r.VisitorID(), string(r.Fields()))
 		}
 		return nil // the records are confirmed: the queue deletes them
 	})
@@ -94,12 +94,12 @@ func ExampleQueue_DeadLetters() {
 	var fixed atomic.Bool
 	strict := eventqueue.SinkFunc(func(ctx context.Context, batch []eventqueue.Record) error {
 		for _, r := range batch {
-			if r.VisitorID == "bot" && !fixed.Load() {
+			if r.VisitorID() == "bot" && !fixed.Load() {
 				return eventqueue.Permanent(errors.New("400: bots are refused"))
 			}
 		}
 		for _, r := range batch {
-			fmt.Println("sent", r.VisitorID)
+			fmt.Println("sent", r.VisitorID())
 		}
 		return nil
 	})
@@ -128,7 +128,7 @@ func ExampleQueue_DeadLetters() {
 		panic(err)
 	}
 	for _, d := range dead {
-		fmt.Printf("dead: %s %s %q\n", d.Sink, d.Record.VisitorID, d.Reason)
+		fmt.Printf("dead: %s %s %q\n", d.Sink, d.Record.VisitorID(), d.Reason)
 	}
 	fmt.Println("dead letters:", q.Stats().DeadLetters)
 
@@ -184,11 +184,11 @@ func ExamplePartial() {
 	perRecord := eventqueue.SinkFunc(func(ctx context.Context, batch []eventqueue.Record) error {
 		errs := make([]error, len(batch))
 		for i, r := range batch {
-			if r.Type == hits.TypeItem {
+			if r.Type() == hits.TypeItem {
 				errs[i] = eventqueue.Permanent(errors.New("items are not accepted"))
 				continue
 			}
-			fmt.Println("sent", r.Type)
+			fmt.Println("sent", r.Type())
 		}
 		return eventqueue.Partial(errs) // nil when every entry is nil
 	})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/seed27eed597/flagship-go/hits"
 )
 
 // groupCommit gathers what is to be written (new records and the deletes
@@ -39,6 +41,7 @@ type groupCommit struct {
 	// never the reverse.
 	mu      sync.Mutex
 	pending *commitGroup
+	spare   *commitGroup // a committed group whose buffers the next one reuses
 
 	// commitMu is held while a group commits: by the writer, by
 	// commitNow, or by a Durable Enqueue that found nobody committing and
@@ -53,13 +56,25 @@ type groupCommit struct {
 
 // commitGroup is the work committed in one transaction.
 type commitGroup struct {
-	data    [][]byte
-	targets []uint64 // bit i: sink i
+	buf     []byte          // the stored forms of the new records, back to back
+	recs    []pendingRecord // where each is in buf
 	deletes []delivered
 	async   int // records whose Enqueue did not wait (EnqueueAsync)
 	done    chan struct{}
 	err     error
 }
+
+// pendingRecord is a new record of a commit group.
+type pendingRecord struct {
+	from, to int    // its stored form is buf[from:to]
+	targets  uint64 // bit i: sink i
+}
+
+// data returns the stored form of the group's i-th record.
+func (g *commitGroup) data(i int) []byte { return g.buf[g.recs[i].from:g.recs[i].to] }
+
+// maxSpareBuf bounds the buffer a group keeps for the next ones.
+const maxSpareBuf = 1 << 20
 
 // commitProblems is what a commit has to report.
 type commitProblems struct {
@@ -77,13 +92,15 @@ func (c *groupCommit) start() {
 	go c.writer()
 }
 
-// join adds a record stored as data for the sinks in targets to the
-// pending group and returns the group. async says nobody waits for it.
-func (c *groupCommit) join(data []byte, targets uint64, async bool) *commitGroup {
+// join adds r for the sinks in targets to the pending group and returns
+// the group. async says nobody waits for it. The group keeps a copy of
+// r's binary form, in one buffer for all its records.
+func (c *groupCommit) join(r *hits.Record, targets uint64, async bool) *commitGroup {
 	c.mu.Lock()
 	g := c.pending
-	g.data = append(g.data, data)
-	g.targets = append(g.targets, targets)
+	from := len(g.buf)
+	g.buf, _ = r.AppendBinary(g.buf) // r is not the zero Record: Enqueue checked
+	g.recs = append(g.recs, pendingRecord{from: from, to: len(g.buf), targets: targets})
 	if async {
 		g.async++
 	}
@@ -133,15 +150,27 @@ func (c *groupCommit) commitNow() {
 func (c *groupCommit) commitPending() commitProblems {
 	c.mu.Lock()
 	g := c.pending
-	c.pending = &commitGroup{done: make(chan struct{})}
-	c.mu.Unlock()
-	if len(g.data) == 0 && len(g.deletes) == 0 {
-		close(g.done)
+	if len(g.recs) == 0 && len(g.deletes) == 0 {
+		c.mu.Unlock()
 		return commitProblems{}
 	}
+	next := &commitGroup{done: make(chan struct{})}
+	if c.spare != nil {
+		next.buf, next.recs = c.spare.buf[:0], c.spare.recs[:0]
+		c.spare = nil
+	}
+	c.pending = next
+	c.mu.Unlock()
 	p := c.commit(g)
 	g.err = p.err
 	close(g.done)
+	// Nobody reads g's buffers after its commit (waiters read err): the
+	// next group after this one may write over them.
+	if cap(g.buf) <= maxSpareBuf {
+		c.mu.Lock()
+		c.spare = &commitGroup{buf: g.buf, recs: g.recs}
+		c.mu.Unlock()
+	}
 	return p
 }
 

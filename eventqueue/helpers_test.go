@@ -23,7 +23,7 @@ const testEnv = "env"
 
 // waitLimit bounds every wait of the tests: far above what a wait needs,
 // so that a hang fails instead of blocking the run.
-const waitLimit = 20 * time.Second
+const waitLimit = 30 * time.Second
 
 // pageRecord returns a valid KindHit record of visitor vid created now.
 func pageRecord(tb testing.TB, vid string) hits.Record {
@@ -82,7 +82,7 @@ func (r *recorder) records() []eventqueue.Record {
 func (r *recorder) ids() []uuid.UUID {
 	var out []uuid.UUID
 	for _, rec := range r.records() {
-		out = append(out, rec.ID)
+		out = append(out, rec.ID())
 	}
 	return out
 }
@@ -260,7 +260,7 @@ func pageRecords(tb testing.TB, n int) []hits.Record {
 func idsOf(recs []hits.Record) []uuid.UUID {
 	out := make([]uuid.UUID, len(recs))
 	for i, r := range recs {
-		out[i] = r.ID
+		out[i] = r.ID()
 	}
 	return out
 }

@@ -26,7 +26,7 @@ func TestStats(t *testing.T) {
 			return errors.New("flaky")
 		}
 		for _, r := range b {
-			if r.ID == poison.ID {
+			if r.ID() == poison.ID() {
 				return eventqueue.Permanent(errors.New("rejected"))
 			}
 		}
@@ -46,11 +46,11 @@ func TestStats(t *testing.T) {
 	old := recordOf(t, testEnv, "old", "", clock.Now(), hits.Page{URL: "https://example.com/"})
 	enqueueAll(t, q, old)
 	clock.Advance(90 * time.Minute)
-	good := []hits.Record{pageRecord(t, "a"), pageRecord(t, "b")}
-	for i := range good {
-		good[i].Created = clock.Now().Add(-time.Minute)
+	good := []hits.Record{
+		recordOf(t, testEnv, "a", "", clock.Now().Add(-time.Minute), hits.Page{URL: "https://example.com/a"}),
+		recordOf(t, testEnv, "b", "", clock.Now().Add(-time.Minute), hits.Page{URL: "https://example.com/b"}),
 	}
-	poison.Created = clock.Now()
+	poison = recordOf(t, testEnv, "poison", "", clock.Now(), hits.Page{URL: "https://example.com/poison"})
 	enqueueAll(t, q, good[0], poison, good[1])
 	require.NoError(t, q.Enqueue(ctx, activationRecord(t, "x")))
 
@@ -105,9 +105,9 @@ func TestPeek(t *testing.T) {
 		giveN    int
 		want     []uuid.UUID
 	}{
-		{name: "one sink", giveSink: "hits", giveN: 10, want: []uuid.UUID{page1.ID, page2.ID}},
-		{name: "at most n", giveSink: "hits", giveN: 1, want: []uuid.UUID{page1.ID}},
-		{name: "every sink", giveSink: "", giveN: 10, want: []uuid.UUID{page1.ID, page2.ID, act.ID}},
+		{name: "one sink", giveSink: "hits", giveN: 10, want: []uuid.UUID{page1.ID(), page2.ID()}},
+		{name: "at most n", giveSink: "hits", giveN: 1, want: []uuid.UUID{page1.ID()}},
+		{name: "every sink", giveSink: "", giveN: 10, want: []uuid.UUID{page1.ID(), page2.ID(), act.ID()}},
 		{name: "none", giveSink: "acts", giveN: 0, want: nil},
 	}
 	for _, tt := range tests {
@@ -120,7 +120,7 @@ func TestPeek(t *testing.T) {
 				assert.Positive(t, e.Size)
 				assert.Positive(t, e.Seq)
 				assert.NotEmpty(t, e.Sink)
-				got = append(got, e.Record.ID)
+				got = append(got, e.Record.ID())
 			}
 			assert.Equal(t, tt.want, got)
 		})
@@ -168,10 +168,10 @@ func TestPurge(t *testing.T) {
 	var left []uuid.UUID
 	var size int64
 	for _, e := range entries {
-		left = append(left, e.Record.ID)
+		left = append(left, e.Record.ID())
 		size += int64(e.Size)
 	}
-	assert.Equal(t, []uuid.UUID{v1Consent.ID, v1OtherEnv.ID, v3Page.ID, v3Activation.ID}, left)
+	assert.Equal(t, []uuid.UUID{v1Consent.ID(), v1OtherEnv.ID(), v3Page.ID(), v3Activation.ID()}, left)
 	st := q.Stats()
 	assert.Equal(t, size, st.Bytes)
 	assert.EqualValues(t, 3, st.Sinks[0].Depth)
@@ -179,8 +179,8 @@ func TestPurge(t *testing.T) {
 
 	startRun(t, q)
 	flush(t, q)
-	assert.Equal(t, []uuid.UUID{v1Consent.ID, v1OtherEnv.ID, v3Page.ID}, hitSink.ids())
-	assert.Equal(t, []uuid.UUID{v3Activation.ID}, actSink.ids())
+	assert.Equal(t, []uuid.UUID{v1Consent.ID(), v1OtherEnv.ID(), v3Page.ID()}, hitSink.ids())
+	assert.Equal(t, []uuid.UUID{v3Activation.ID()}, actSink.ids())
 }
 
 // TestPurgeDuringSend: records purged while their batch is being sent
@@ -212,7 +212,7 @@ func TestPurgeDuringSend(t *testing.T) {
 	late := pageRecord(t, "v3")
 	enqueueAll(t, q, late)
 	flush(t, q)
-	assert.Contains(t, rec.ids(), late.ID)
+	assert.Contains(t, rec.ids(), late.ID())
 	assert.Zero(t, q.Stats().Sinks[0].Depth)
 }
 
@@ -248,7 +248,7 @@ func TestLeftoverBacklog(t *testing.T) {
 	q = openQueue(t, path, eventqueue.Options{Sinks: []eventqueue.SinkConfig{hitCfg, actCfg}})
 	startRun(t, q)
 	flush(t, q)
-	assert.Equal(t, []uuid.UUID{act.ID}, actSink.ids())
+	assert.Equal(t, []uuid.UUID{act.ID()}, actSink.ids())
 }
 
 func TestCompact(t *testing.T) {

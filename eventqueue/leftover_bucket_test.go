@@ -51,7 +51,7 @@ func TestLeftoverBacklogSurvivesWrites(t *testing.T) {
 	entries, err := q.Peek(oldName, 10)
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
-	assert.Equal(t, act.ID, entries[0].Record.ID)
+	assert.Equal(t, act.ID(), entries[0].Record.ID())
 	assert.Equal(t, 200, rec.count())
 	require.NoError(t, stop())
 	require.NoError(t, q.Close())

@@ -97,7 +97,7 @@ func enqueueForever(path string) int {
 					return
 				}
 				mu.Lock()
-				_, _ = out.WriteString("ack " + r.ID.String() + "\n")
+				_, _ = out.WriteString("ack " + r.ID().String() + "\n")
 				err = out.Flush()
 				mu.Unlock()
 				if err != nil {

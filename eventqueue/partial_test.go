@@ -55,7 +55,7 @@ func (s *partialSink) deliveredIDs() []uuid.UUID {
 	defer s.mu.Unlock()
 	var out []uuid.UUID
 	for _, r := range s.delivered {
-		out = append(out, r.ID)
+		out = append(out, r.ID())
 	}
 	return out
 }
@@ -69,7 +69,7 @@ func (s *partialSink) callsSnapshot() [][]eventqueue.Record {
 func recordIDs(recs []eventqueue.Record) []uuid.UUID {
 	out := make([]uuid.UUID, len(recs))
 	for i, r := range recs {
-		out[i] = r.ID
+		out[i] = r.ID()
 	}
 	return out
 }
@@ -77,7 +77,7 @@ func recordIDs(recs []eventqueue.Record) []uuid.UUID {
 func pick(recs []hits.Record, idx ...int) []uuid.UUID {
 	out := make([]uuid.UUID, len(idx))
 	for i, j := range idx {
-		out[i] = recs[j].ID
+		out[i] = recs[j].ID()
 	}
 	return out
 }
@@ -124,7 +124,7 @@ func TestPartialRetriesOnlyFailedRecords(t *testing.T) {
 	require.NoError(t, err)
 	var left []uuid.UUID
 	for _, e := range entries {
-		left = append(left, e.Record.ID)
+		left = append(left, e.Record.ID())
 		assert.EqualValues(t, 1, e.Attempts)
 	}
 	assert.Equal(t, pick(recs, 1, 3, 5, 7, 9), left)
@@ -172,17 +172,17 @@ func TestPartialRetriesOnlyFailedRecords(t *testing.T) {
 func TestPartialIsolatesPoisonInRejectedGroup(t *testing.T) {
 	const reason = "kafka: message size too large"
 	recs := pageRecords(t, 8)
-	poison := recs[5].ID
+	poison := recs[5].ID()
 	index := map[uuid.UUID]int{}
 	for i, r := range recs {
-		index[r.ID] = i
+		index[r.ID()] = i
 	}
-	group := func(r eventqueue.Record) int { return index[r.ID] % 2 } // two "partitions"
+	group := func(r eventqueue.Record) int { return index[r.ID()] % 2 } // two "partitions"
 	var events eventLog
 	sink := &partialSink{judge: func(_ int, b []eventqueue.Record) ([]error, error) {
 		rejected := map[int]bool{}
 		for _, r := range b {
-			if r.ID == poison {
+			if r.ID() == poison {
 				rejected[group(r)] = true
 			}
 		}
@@ -210,7 +210,7 @@ func TestPartialIsolatesPoisonInRejectedGroup(t *testing.T) {
 	dead, err := q.DeadLetters(10)
 	require.NoError(t, err)
 	require.Len(t, dead, 1, "only the poison record is dead-lettered")
-	assert.Equal(t, poison, dead[0].Record.ID)
+	assert.Equal(t, poison, dead[0].Record.ID())
 	assert.Equal(t, reason, dead[0].Reason)
 	assert.Equal(t, "rec", dead[0].Sink)
 
@@ -300,7 +300,7 @@ func TestPartialOfWrongLengthRetriesWholeBatch(t *testing.T) {
 			require.NoError(t, err)
 			var left []uuid.UUID
 			for _, e := range entries {
-				left = append(left, e.Record.ID)
+				left = append(left, e.Record.ID())
 				assert.EqualValues(t, 1, e.Attempts)
 			}
 			assert.Equal(t, idsOf(recs), left, "nothing deleted early")

@@ -1,7 +1,6 @@
 package eventqueue_test
 
 import (
-	"encoding/json"
 	"strconv"
 	"testing"
 	"time"
@@ -34,9 +33,10 @@ func TestPoisonHitThroughHTTP(t *testing.T) {
 			hits.Event{Category: hits.ActionTracking, Action: "step", Label: strconv.Itoa(i)})
 		require.NoError(t, err)
 		if i == 42 {
-			// Valid for the queue (a JSON object), refused by the server:
-			// an unknown event category, as a buggy or older SDK could send.
-			r.Fields = json.RawMessage(`{"ec":"Bogus Category","ea":"step","el":"42"}`)
+			// Valid for the queue (an intact stored record), refused by
+			// the server: an unknown event category, as a buggy or older
+			// SDK could have stored.
+			r = withStoredFields(t, r, `{"ec":"Bogus Category","ea":"step","el":"42"}`)
 		}
 		recs = append(recs, r)
 	}
@@ -57,7 +57,7 @@ func TestPoisonHitThroughHTTP(t *testing.T) {
 	dead, err := q.DeadLetters(10)
 	require.NoError(t, err)
 	require.Len(t, dead, 1)
-	assert.Equal(t, recs[42].ID, dead[0].Record.ID)
+	assert.Equal(t, recs[42].ID(), dead[0].Record.ID())
 	assert.Contains(t, dead[0].Reason, "400")
 	assert.Contains(t, dead[0].Reason, "ec", "the server's reason names the field")
 	st := sinkStats(t, q, "http")

@@ -147,14 +147,11 @@ func (c *Client) deleteAssignments(ctx context.Context, visitorIDs []string) err
 // recordActivation tells the bucketing engine's assignment store about an
 // activation, as Flagship's activation endpoint does (spec §8.2).
 func (c *Client) recordActivation(ctx context.Context, r hits.Record) {
-	if c.engine == nil || c.assignments == nil || r.Kind != hits.KindActivation {
+	vgID, varID, ok := r.Activation()
+	if c.engine == nil || c.assignments == nil || !ok {
 		return
 	}
-	ids, ok := activationIDs(r)
-	if !ok {
-		return
-	}
-	if err := c.engine.RecordActivation(ctx, r.VisitorID, ids.VariationGroupID, ids.VariationID); err != nil {
+	if err := c.engine.RecordActivation(ctx, r.VisitorID(), vgID, varID); err != nil {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "assignment write failed", slog.Any("err", err))
 	}
 }

@@ -2,7 +2,6 @@ package flagship
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,8 +12,7 @@ import (
 	"time"
 
 	"github.com/seed27eed597/flagship-go/bucketing"
-	"github.com/seed27eed597/flagship-go/decision"
-	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/version"
 	"github.com/seed27eed597/flagship-go/visitor"
 )
 
@@ -45,7 +43,7 @@ func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 	c.decider = c.engine
 	h := http.Header{}
 	h.Set("x-sdk-client", "go")
-	h.Set("x-sdk-version", decision.SDKVersion)
+	h.Set("x-sdk-version", version.SDK)
 	p, err := bucketing.NewPoller(c.engine, bucketing.PollerOptions{
 		URL:        strings.TrimSuffix(cfg.bucketingURL, "/") + "/" + c.envID + "/bucketing.json",
 		HTTPClient: cfg.httpClient,
@@ -122,18 +120,4 @@ func (c *Client) onBucketingUpdate(ctx context.Context, u bucketing.Update) {
 	} else {
 		c.setStatus(ctx, StatusReady)
 	}
-}
-
-type activationFields struct {
-	VariationGroupID string `json:"caid"`
-	VariationID      string `json:"vaid"`
-}
-
-// activationIDs reads the ids of an activation record back.
-func activationIDs(r hits.Record) (activationFields, bool) {
-	var a activationFields
-	if err := json.Unmarshal(r.Fields, &a); err != nil {
-		return a, false
-	}
-	return a, true
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/eventqueue/httpsink"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/httpx"
+	"github.com/seed27eed597/flagship-go/internal/randid"
 	"github.com/seed27eed597/flagship-go/visitor"
 )
 
@@ -28,6 +30,11 @@ type Client struct {
 	cfg     config
 	log     *slog.Logger
 	handler EventHandler
+
+	// httpClient sends every request: the Decision API's, the bucketing file's
+	// and the hits'. Unless WithHTTPClient gave one, it is the client's
+	// own, whose idle connections release closes once nothing uses it.
+	httpClient httpx.Client
 
 	decider decision.Decider // the mode's decider, wrapped by clientDecider
 	engine  *bucketing.Engine
@@ -54,6 +61,7 @@ type Client struct {
 	done      chan struct{} // closed by Close
 
 	sentContexts *visitor.SentContexts // context hits sent, per visitor id
+	ids          randid.Source         // the records' ids
 
 	stop      context.CancelFunc // cancels the ctx background goroutines run under
 	stopped   chan struct{}      // closed when Close has released everything
@@ -84,8 +92,11 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 	if err := validate(envID, apiKey, &cfg); err != nil {
 		return nil, err
 	}
-	cfg.httpClient = guardRedirects(cfg.httpClient)
-	c := &Client{envID: envID, cfg: cfg, handler: cfg.handler, ready: make(chan struct{}), done: make(chan struct{}),
+	// Each component bounds its calls by its own timeout, so the client's
+	// own HTTP client has none.
+	hc := httpx.ClientFor(httpx.GuardRedirects(cfg.httpClient), 0)
+	cfg.httpClient = hc.HTTP()
+	c := &Client{envID: envID, cfg: cfg, handler: cfg.handler, httpClient: hc, ready: make(chan struct{}), done: make(chan struct{}),
 		sentContexts: visitor.NewSentContexts(0, cfg.contextHitWindow)}
 	logger := cfg.logger
 	if logger == nil {
@@ -259,6 +270,7 @@ func (c *Client) NewVisitor(id string, attrs visitor.Attributes, opts ...visitor
 		Tracker:      clientTracker{c},
 		ContextHits:  c.cfg.mode == Bucketing,
 		SentContexts: c.sentContexts,
+		NewID:        c.ids.New,
 		InPanic:      c.inPanic,
 		Now:          c.cfg.now,
 		Logger:       c.log,
@@ -283,10 +295,14 @@ func (c *Client) inPanic() bool { return c.Status() == StatusPanic }
 // delivers the queued hits and activations until they are all sent or ctx
 // ends, and waits for every goroutine the client started. What could not
 // be delivered stays in the queue file, and the next client using it sends
-// it. If ctx ends first, Close returns a wrapped ctx.Err(); the goroutines
-// then stop promptly (unless an EventHandler blocks) and finish on their
-// own. Calling Close again waits the same way. Do not call Close from an
-// EventHandler: the handler may run on a goroutine Close waits for.
+// it. Last, it closes the keep-alive connections of the SDK's own HTTP
+// client (never those of a client given by [WithHTTPClient]), so that no
+// goroutine of the client is left. If ctx ends first, Close returns a
+// wrapped ctx.Err(); the goroutines then stop promptly (unless an
+// EventHandler blocks) and finish on their own, closing the connections
+// when they are done. Calling Close again waits the same way. Do not call
+// Close from an EventHandler: the handler may run on a goroutine Close
+// waits for.
 func (c *Client) Close(ctx context.Context) error {
 	first := false
 	c.closeOnce.Do(func() {
@@ -352,7 +368,7 @@ func (c *Client) stopIntake() {
 }
 
 // release stops delivery, waits for the goroutines and frees what the
-// client created.
+// client created, its HTTP connections last.
 func (c *Client) release() {
 	if c.stopDelivery != nil {
 		c.stopDelivery()
@@ -367,6 +383,10 @@ func (c *Client) release() {
 	if c.httpSink != nil {
 		c.httpSink.Close()
 	}
+	// Nothing of the client sends any more. A Synchronize still running
+	// in DECISION_API mode keeps its connection until it returns; the
+	// transport then closes it rather than keep it idle.
+	c.httpClient.CloseIdle()
 }
 
 // clientDecider runs the mode's decider, refusing calls after Close and

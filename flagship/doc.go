@@ -111,6 +111,11 @@
 // # Caveats
 //
 // The API key travels only in request headers: it is never logged,
-// written to disk or included in errors. Close stops every goroutine the
-// client started; a Client cannot be restarted.
+// written to disk or included in errors, and never sent to another
+// origin: a redirect away from the scheme, host and port of the URL
+// called is refused with an error. Close stops every goroutine the
+// client started, the keep-alive connections of its own HTTP client
+// included (a goroutine leak check such as goleak.VerifyNone passes
+// after it, against a server still running); a Client cannot be
+// restarted.
 package flagship

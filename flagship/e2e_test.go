@@ -69,6 +69,25 @@ func newClient(t *testing.T, srv *flagshiptest.Server, opts ...flagship.Option) 
 	return c
 }
 
+// hangLimit bounds a call a test expects to return: far above what the
+// call needs, it turns a hang into a failure without timing the call.
+const hangLimit = 30 * time.Second
+
+// returns calls f on a goroutine of its own and returns its error,
+// failing t as hung if f has not returned within hangLimit.
+func returns(t *testing.T, what string, f func() error) error {
+	t.Helper()
+	done := make(chan error, 1) // buffered: a hung f's goroutine never blocks on it
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(hangLimit):
+		t.Fatalf("%s hung: no return after %v", what, hangLimit)
+		return nil
+	}
+}
+
 // flush delivers what c queued, so that the server has received it.
 func flush(t *testing.T, c *flagship.Client) {
 	t.Helper()

@@ -380,7 +380,7 @@ func ExampleWithSink() {
 		Kinds: []hits.Kind{hits.KindHit},
 		Sink: eventqueue.SinkFunc(func(_ context.Context, batch []eventqueue.Record) error {
 			for _, r := range batch {
-				fmt.Println(r.Type, r.VisitorID)
+				fmt.Println(r.Type(), r.VisitorID())
 			}
 			return nil
 		}),

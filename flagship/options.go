@@ -175,11 +175,14 @@ func (c *config) checkURL(what, u string) string {
 }
 
 // WithHTTPClient sets the HTTP client for every call the SDK makes. It
-// stays the caller's: the SDK never closes its idle connections, and uses a
-// shallow copy that refuses redirects to another scheme or host, so that
-// the API key header never reaches another origin. Default: clients made
-// by the SDK with the timeouts below, which never follow a redirect to
-// another origin.
+// stays the caller's: the SDK never closes its idle connections nor
+// modifies it, and sends through a shallow copy whose CheckRedirect
+// refuses, with an error, redirects to another origin (scheme, host or
+// port), so that the API key header never reaches another host, and
+// leaves the others to h.CheckRedirect. Default: the SDK's own client, one
+// per [Client] on a transport of its own, whose connections [Client.Close]
+// closes; each call is bounded by the timeouts below, and it follows
+// redirects only within the origin of the URL called.
 func WithHTTPClient(h *http.Client) Option {
 	return optionFunc(func(c *config) {
 		if h == nil {
@@ -344,30 +347,6 @@ func (c *config) resolveCacheDir(envID string) string {
 		base = os.TempDir()
 	}
 	return filepath.Join(base, "flagship", envID)
-}
-
-// guardRedirects returns a shallow copy of h whose redirects stay on the
-// original request's scheme and host (Go forwards custom headers such as
-// x-api-key on redirects), or nil for nil.
-func guardRedirects(h *http.Client) *http.Client {
-	if h == nil {
-		return nil
-	}
-	cp := *h
-	next := h.CheckRedirect
-	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if o := via[0].URL; req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
-			return http.ErrUseLastResponse
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return fmt.Errorf("stopped after %d redirects", len(via))
-		}
-		return nil
-	}
-	return &cp
 }
 
 // DefaultHitMaxAge is how long a hit or activation may wait for delivery

@@ -30,12 +30,12 @@ type methodTracker struct {
 }
 
 func (t *methodTracker) Enqueue(_ context.Context, r hits.Record) error {
-	t.note("Enqueue " + string(r.Type))
+	t.note("Enqueue " + string(r.Type()))
 	return nil
 }
 
 func (t *methodTracker) EnqueueAsync(_ context.Context, r hits.Record) error {
-	t.note("EnqueueAsync " + string(r.Type))
+	t.note("EnqueueAsync " + string(r.Type()))
 	return nil
 }
 

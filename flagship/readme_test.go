@@ -87,7 +87,7 @@ func readmeFlagshipDefaults(c config) map[string]func(*testing.T) string {
 			if c.httpClient != nil {
 				return "defaultConfig().httpClient is set"
 			}
-			return "the SDK's own clients"
+			return "the SDK's own client"
 		},
 		"WithDecisionTimeout": func(t *testing.T) string {
 			same(t, "decisionTimeout", c.decisionTimeout, DefaultDecisionTimeout, "DefaultDecisionTimeout")
@@ -269,7 +269,7 @@ func (r *readmeTracker) count(k hits.Kind) int {
 	defer r.mu.Unlock()
 	n := 0
 	for _, rec := range r.recs {
-		if rec.Kind == k {
+		if rec.Kind() == k {
 			n++
 		}
 	}

@@ -70,16 +70,16 @@ func TestWithoutHTTPDelivery(t *testing.T) {
 
 			var activations, pages, events int
 			for _, r := range rec.records() {
-				assert.Equal(t, "anon-77", r.VisitorID)
+				assert.Equal(t, "anon-77", r.VisitorID())
 				switch {
-				case r.Kind == hits.KindActivation:
+				case r.Kind() == hits.KindActivation:
 					activations++
 					var f map[string]string
-					require.NoError(t, json.Unmarshal(r.Fields, &f))
+					require.NoError(t, json.Unmarshal(r.Fields(), &f))
 					assert.Equal(t, map[string]string{"caid": "vg_checkout", "vaid": "var_green"}, f)
-				case r.Type == hits.TypePage:
+				case r.Type() == hits.TypePage:
 					pages++
-				case r.Type == hits.TypeEvent && r.Kind == hits.KindHit:
+				case r.Type() == hits.TypeEvent && r.Kind() == hits.KindHit:
 					events++
 				}
 			}
@@ -139,8 +139,8 @@ func TestWithoutHTTPDeliveryKeepsLeftoverHTTPBacklog(t *testing.T) {
 
 	var screens []string
 	for _, r := range rec.records() {
-		if r.Type == hits.TypeScreen {
-			screens = append(screens, r.VisitorID)
+		if r.Type() == hits.TypeScreen {
+			screens = append(screens, r.VisitorID())
 		}
 	}
 	assert.Equal(t, []string{"v2"}, screens, "the sink gets the new hits only")
@@ -163,10 +163,47 @@ func TestWithoutHTTPDeliveryNeedsADestination(t *testing.T) {
 	assert.Contains(t, err.Error(), "WithoutHTTPDelivery without WithSink or WithTracker")
 }
 
+// TestWithoutHTTPDeliveryNeedsEveryKind: without the HTTP
+// delivery, a sink that takes hits only leaves activations and consents
+// with no destination: every Activating fails with ErrInvalidRecord (and,
+// in Bucketing mode, no assignment is recorded: variations are no longer
+// sticky). New must say so.
+func TestWithoutHTTPDeliveryNeedsEveryKind(t *testing.T) {
+	srv := abServer(t)
+	rec := &recSink{}
+	cfg := rec.config("rec")
+	cfg.Kinds = []hits.Kind{hits.KindHit}
+	ctx := context.Background()
+	c, err := flagship.New(ctx, srv.EnvID(), "key", append(srv.Options(), flagship.WithMode(flagship.Bucketing),
+		flagship.WithSink(cfg), flagship.WithoutHTTPDelivery())...)
+	if err == nil {
+		defer c.Close(ctx)
+		require.NoError(t, c.WaitReady(ctx))
+		var activateErr error
+		v, err := c.NewVisitor("v1", nil)
+		require.NoError(t, err)
+		require.NoError(t, v.Synchronize(ctx))
+		activateErr = v.Activate(ctx, "btn-color")
+		t.Errorf("New accepted a configuration without a destination for activations and consents (activation: %v)", activateErr)
+		return
+	}
+	assert.ErrorIs(t, err, flagship.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "activation")
+
+	// Two sinks that share the kinds are enough.
+	acts := &recSink{}
+	cfg2 := acts.config("acts")
+	cfg2.Kinds = []hits.Kind{hits.KindActivation, hits.KindConsent}
+	c2, err := flagship.New(ctx, srv.EnvID(), "key", append(flagshiptest.ClientOptions(srv.URL, t.TempDir()),
+		flagship.WithSink(cfg), flagship.WithSink(cfg2), flagship.WithoutHTTPDelivery())...)
+	require.NoError(t, err)
+	require.NoError(t, c2.Close(ctx))
+}
+
 // TestWithoutHTTPDeliveryWithTracker: a tracker is a destination too.
 func TestWithoutHTTPDeliveryWithTracker(t *testing.T) {
 	srv := abServer(t)
-	tr := &reviewTracker{}
+	tr := &keepTracker{}
 	c := newClient(t, srv, flagship.WithTracker(tr), flagship.WithoutHTTPDelivery())
 	v, err := c.NewVisitor("v1", nil)
 	require.NoError(t, err)
@@ -176,7 +213,7 @@ func TestWithoutHTTPDeliveryWithTracker(t *testing.T) {
 	defer tr.mu.Unlock()
 	var screens int
 	for _, r := range tr.recs {
-		if r.Type == hits.TypeScreen {
+		if r.Type() == hits.TypeScreen {
 			screens++
 		}
 	}

@@ -27,16 +27,20 @@
 // [KindConsent] records to the events endpoint, [KindActivation] records
 // to the activation endpoint. Records are what the durable queue
 // ([github.com/seed27eed597/flagship-go/eventqueue]) stores and its sinks
-// send.
+// send. A Record is sealed: built only by NewRecord (or read back from its
+// checksummed binary form by [Record.UnmarshalBinary]), it is valid by
+// construction and immutable, and its hit is encoded once, when it is
+// built; the queue and the wire encoders trust it and check nothing
+// again. An activation record carries its ids typed ([Record.Activation]).
 //
 // # Validation
 //
 // Hits are validated before they are enqueued (spec §7.5). A
 // [*ValidationError] wrapping [ErrInvalidHit] names the first broken rule
 // and its field, by wire name (Field) and Go name (Name). A [Record] that
-// cannot be stamped or encoded (an empty environment or visitor id, a
-// Kind and Type that do not match, ...) is an error wrapping
-// [ErrInvalidRecord]. Every string must be valid UTF-8, every float
+// cannot be stamped (an empty environment or visitor id, a zero id, a
+// creation time outside the years 1970 to 2200, ...) is an error wrapping
+// [ErrInvalidRecord], and so is the zero Record wherever one is given. Every string must be valid UTF-8, every float
 // finite, and lengths are in bytes.
 //
 //	Hit          Field (wire)                 Rule

@@ -24,8 +24,8 @@ func ExampleNewRecord() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(r.Kind, r.Type)
-	fmt.Println(string(r.Fields))
+	fmt.Println(r.Kind(), r.Type())
+	fmt.Println(string(r.Fields()))
 
 	_, err = hits.NewRecord(id, "env_8h3k2", "user-4242", "", created, hits.Page{URL: "/checkout"})
 	var verr *hits.ValidationError
@@ -79,7 +79,7 @@ func ExampleAppendActivationBatch() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(act.Kind)
+	fmt.Println(act.Kind())
 	fmt.Println(string(body))
 	// Output:
 	// activation

@@ -13,8 +13,6 @@ import (
 // written as they are, U+2028 and U+2029 are escaped, and invalid UTF-8
 // becomes U+FFFD (validation rejects it before that can matter).
 
-const hexDigits = "0123456789abcdef"
-
 // appendString appends s as a JSON string.
 func appendString[S ~[]byte | ~string](b []byte, s S) []byte { return jsonenc.AppendString(b, s) }
 
@@ -72,20 +70,4 @@ func appendOptFloat(b []byte, name string, f float64) []byte {
 		return b
 	}
 	return appendFloat(appendKey(b, name), f)
-}
-
-// isJSONSpace reports whether c is JSON insignificant whitespace.
-func isJSONSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
-}
-
-// trimJSONSpace trims JSON whitespace from both ends of b.
-func trimJSONSpace(b []byte) []byte {
-	for len(b) > 0 && isJSONSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isJSONSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
 }

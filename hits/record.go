@@ -1,7 +1,6 @@
 package hits
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -45,32 +44,86 @@ func (k Kind) String() string {
 }
 
 // Record is a hit stamped for delivery: what the durable queue stores and
-// sinks send. Build one with [NewRecord]; the zero Record is invalid. A Record is a plain value, safe
-// for concurrent use as long as nobody modifies it or its Fields.
+// sinks send. It is sealed: [NewRecord] (from a hit it validates) and
+// [Record.UnmarshalBinary] (from the stored form, which a checksum
+// vouches for) are the only ways to build one, so a Record is valid by
+// construction and the layers below trust it without checking it again.
+// Its hit is encoded once, when it is built. A Record is immutable and
+// safe for concurrent use; copies share their bytes. The zero Record is
+// the only invalid one ([Record.IsZero]); the queue and the encoders
+// refuse it.
 type Record struct {
-	// ID is the idempotency key collectors de-duplicate on (delivery is
-	// at least once). Never the zero UUID.
-	ID uuid.UUID
-	// Kind says which endpoint the record goes to.
-	Kind Kind
-	// Type is the hit type: [TypeActivation] for activations, [TypeEvent]
-	// for consent, one of the other types for KindHit.
-	Type Type
-	// EnvID is the environment id. Required.
-	EnvID string
-	// VisitorID is the visitor id: the authenticated (customer) id when
-	// the visitor is authenticated. Required.
-	VisitorID string
-	// AnonymousID is the visitor's anonymous id when it is authenticated,
-	// else "".
-	AnonymousID string
-	// Created is when the hit was created; the wire "qt" (queue time) is
-	// measured from it at send time.
-	Created time.Time
-	// Fields holds the hit's own wire members as a JSON object, e.g.
-	// {"dl":"https://x"}, or {"caid":"..","vaid":".."} for an activation.
-	Fields json.RawMessage
+	bin         []byte // the stored form (see AppendBinary); nil for the zero Record
+	id          uuid.UUID
+	kind        Kind
+	typ         Type
+	envID       string
+	visitorID   string
+	anonymousID string
+	created     time.Time
+	fields      []byte // a JSON object: a sub-slice of bin
+	caid, vaid  string // an activation's ids
 }
+
+// ID is the idempotency key collectors de-duplicate on (delivery is at
+// least once). Never the zero UUID but for the zero Record.
+func (r Record) ID() uuid.UUID { return r.id }
+
+// Kind says which endpoint the record goes to.
+func (r Record) Kind() Kind { return r.kind }
+
+// Type is the hit type: [TypeActivation] for activations, [TypeEvent] for
+// consent, one of the other types for [KindHit].
+func (r Record) Type() Type { return r.typ }
+
+// EnvID is the environment id.
+func (r Record) EnvID() string { return r.envID }
+
+// VisitorID is the visitor id: the authenticated (customer) id when the
+// visitor is authenticated.
+func (r Record) VisitorID() string { return r.visitorID }
+
+// AnonymousID is the visitor's anonymous id when it is authenticated,
+// else "".
+func (r Record) AnonymousID() string { return r.anonymousID }
+
+// Created is when the hit was created; the wire "qt" (queue time) is
+// measured from it at send time.
+func (r Record) Created() time.Time { return r.created }
+
+// Fields returns a copy of the hit's own wire members as a JSON object,
+// e.g. {"dl":"https://x"}, or {"caid":"..","vaid":".."} for an
+// activation. [Record.AppendFields] appends them without the copy.
+func (r Record) Fields() json.RawMessage {
+	if r.bin == nil {
+		return nil
+	}
+	return append(json.RawMessage(nil), r.fields...)
+}
+
+// AppendFields appends the JSON object [Record.Fields] returns to b.
+func (r Record) AppendFields(b []byte) []byte { return append(b, r.fields...) }
+
+// Activation returns the variation group id and variation id of a
+// [KindActivation] record; ok is false for any other record.
+func (r Record) Activation() (variationGroupID, variationID string, ok bool) {
+	return r.caid, r.vaid, r.kind == KindActivation
+}
+
+// IsZero reports whether r is the zero Record, the only invalid one.
+func (r Record) IsZero() bool { return r.bin == nil }
+
+// Validate returns nil for a Record built by [NewRecord] or
+// [Record.UnmarshalBinary], and an error wrapping [ErrInvalidRecord] for
+// the zero Record.
+func (r Record) Validate() error {
+	if r.bin == nil {
+		return errZeroRecord
+	}
+	return nil
+}
+
+var errZeroRecord = fmt.Errorf("%w: the zero Record (build one with NewRecord)", ErrInvalidRecord)
 
 // NewRecord validates h and stamps it for delivery. The Kind is derived
 // from h: [KindActivation] for an [Activation], [KindConsent] for a
@@ -79,9 +132,10 @@ type Record struct {
 //
 // NewRecord returns a [*ValidationError] (wrapping [ErrInvalidHit]) for an
 // invalid hit, an error wrapping [ErrInvalidHit] for a nil hit, and an
-// error wrapping [ErrInvalidRecord] naming the field for a zero id or an
-// empty (or invalid UTF-8) envID or visitorID. It is safe for concurrent
-// use.
+// error wrapping [ErrInvalidRecord] naming the field for a zero id, an
+// empty (or invalid UTF-8) envID or visitorID, an invalid UTF-8
+// anonymousID, or a creation time outside the years 1970 to 2200. It is
+// safe for concurrent use.
 func NewRecord(id uuid.UUID, envID, visitorID, anonymousID string, created time.Time, h Hit) (Record, error) {
 	if h == nil {
 		return Record{}, fmt.Errorf("%w: nil", ErrInvalidHit)
@@ -93,18 +147,27 @@ func NewRecord(id uuid.UUID, envID, visitorID, anonymousID string, created time.
 		return Record{}, err
 	}
 	r := Record{
-		ID:          id,
-		Kind:        kindOf(h),
-		Type:        h.HitType(),
-		EnvID:       envID,
-		VisitorID:   visitorID,
-		AnonymousID: anonymousID,
-		Created:     created,
+		id:          id,
+		kind:        kindOf(h),
+		typ:         h.HitType(),
+		envID:       envID,
+		visitorID:   visitorID,
+		anonymousID: anonymousID,
+		created:     created,
 	}
 	if rule := r.checkHeader(); rule != "" {
 		return Record{}, fmt.Errorf("%w: %s", ErrInvalidRecord, rule)
 	}
-	r.Fields = encodeFields(h)
+	if y := created.Year(); y < 1970 || y > 2200 {
+		return Record{}, fmt.Errorf("%w: Created %v is outside the years 1970 to 2200", ErrInvalidRecord, created)
+	}
+	switch a := h.(type) {
+	case Activation:
+		r.caid, r.vaid = a.VariationGroupID, a.VariationID
+	case *Activation:
+		r.caid, r.vaid = a.VariationGroupID, a.VariationID
+	}
+	r.encode(h)
 	return r, nil
 }
 
@@ -118,105 +181,54 @@ func kindOf(h Hit) Kind {
 	return KindHit
 }
 
-// encodeFields returns h's wire members as a JSON object.
-func encodeFields(h Hit) json.RawMessage {
-	b := h.appendFields(append(make([]byte, 0, 128), '{'))
-	if len(b) == 1 {
-		return append(b, '}')
-	}
-	// b is "{,m1,m2": drop the '{' and turn the first comma into one.
-	b[1] = '{'
-	return append(b[1:], '}')
-}
-
-// Validate reports whether r can be sent: a non-zero ID, a non-empty
-// EnvID and VisitorID, valid UTF-8 ids, a known Kind with a matching
-// Type, and Fields that are a JSON object ({"caid":..,"vaid":..} with
-// both non-empty strings and nothing else for an activation). The error
-// wraps [ErrInvalidRecord] and names the first offending field.
-func (r Record) Validate() error {
-	rule := r.checkHeader()
-	if rule == "" {
-		if r.Kind == KindActivation {
-			_, rule = decodeActivation(r.Fields)
-		} else {
-			_, rule = objectMembers(r.Fields)
-		}
-	}
-	if rule != "" {
-		return fmt.Errorf("%w: %s", ErrInvalidRecord, rule)
-	}
-	return nil
-}
-
-// checkHeader checks everything but Fields and returns the broken rule,
-// or "".
+// checkHeader checks everything but the fields and returns the broken
+// rule, or "".
 func (r *Record) checkHeader() string {
 	switch {
-	case r.ID == uuid.Nil:
+	case r.id == uuid.Nil:
 		return "ID must not be the zero UUID"
-	case r.EnvID == "":
+	case r.envID == "":
 		return "EnvID must not be empty"
-	case !utf8.ValidString(r.EnvID):
+	case !utf8.ValidString(r.envID):
 		return "EnvID must be valid UTF-8"
-	case r.VisitorID == "":
+	case r.visitorID == "":
 		return "VisitorID must not be empty"
-	case !utf8.ValidString(r.VisitorID):
+	case !utf8.ValidString(r.visitorID):
 		return "VisitorID must be valid UTF-8"
-	case !utf8.ValidString(r.AnonymousID):
+	case !utf8.ValidString(r.anonymousID):
 		return "AnonymousID must be valid UTF-8"
 	}
+	return checkKind(r.kind, r.typ)
+}
+
+// checkKind checks that typ belongs to kind and returns the broken rule,
+// or "".
+func checkKind(kind Kind, typ Type) string {
 	ok := false
-	switch r.Kind {
+	switch kind {
 	case KindHit:
-		switch r.Type {
+		switch typ {
 		case TypePage, TypeScreen, TypeTransaction, TypeItem, TypeEvent, TypeSegment:
 			ok = true
 		}
 	case KindActivation:
-		ok = r.Type == TypeActivation
+		ok = typ == TypeActivation
 	case KindConsent:
-		ok = r.Type == TypeEvent
+		ok = typ == TypeEvent
 	default:
-		return "Kind " + r.Kind.String() + " is unknown"
+		return "Kind " + kind.String() + " is unknown"
 	}
 	if !ok {
-		return fmt.Sprintf("Type %q does not match Kind %s", r.Type, r.Kind)
+		return fmt.Sprintf("Type %q does not match Kind %s", typ, kind)
 	}
 	return ""
 }
 
-// objectMembers returns the members of the JSON object fields, without
-// braces and surrounding whitespace, or the broken rule.
-func objectMembers(fields []byte) ([]byte, string) {
-	t := trimJSONSpace(fields)
-	if len(t) < 2 || t[0] != '{' || !json.Valid(t) {
-		return nil, "Fields must be a JSON object"
+// members returns the members of r's fields without their braces: what
+// the wire encoders splice into an item.
+func (r *Record) members() []byte {
+	if len(r.fields) < 2 {
+		return nil
 	}
-	return trimJSONSpace(t[1 : len(t)-1]), ""
-}
-
-type activationFields struct {
-	VariationGroupID string `json:"caid"`
-	VariationID      string `json:"vaid"`
-}
-
-// decodeActivation decodes the Fields of an activation record, or returns
-// the broken rule.
-func decodeActivation(fields []byte) (activationFields, string) {
-	var a activationFields
-	if _, rule := objectMembers(fields); rule != "" {
-		return a, rule
-	}
-	dec := json.NewDecoder(bytes.NewReader(fields))
-	dec.DisallowUnknownFields()
-	switch {
-	case dec.Decode(&a) != nil:
-		return a, `Fields must be {"caid":string,"vaid":string}`
-	case a.VariationGroupID == "":
-		return a, "Fields caid must not be empty"
-	case a.VariationID == "":
-		return a, "Fields vaid must not be empty"
-	}
-	return a, ""
+	return r.fields[1 : len(r.fields)-1]
 }

@@ -2,6 +2,7 @@ package hits_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -53,15 +54,25 @@ func TestNewRecord(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := hits.NewRecord(testID, "env_8h3k2", "user-4242", "anon-77", testCreated, tt.give)
 			require.NoError(t, err)
-			assert.Equal(t, testID, r.ID)
-			assert.Equal(t, tt.wantKind, r.Kind)
-			assert.Equal(t, tt.wantType, r.Type)
-			assert.Equal(t, "env_8h3k2", r.EnvID)
-			assert.Equal(t, "user-4242", r.VisitorID)
-			assert.Equal(t, "anon-77", r.AnonymousID)
-			assert.Equal(t, testCreated, r.Created)
-			assert.Equal(t, tt.wantFields, string(r.Fields))
+			assert.Equal(t, testID, r.ID())
+			assert.Equal(t, tt.wantKind, r.Kind())
+			assert.Equal(t, tt.wantType, r.Type())
+			assert.Equal(t, "env_8h3k2", r.EnvID())
+			assert.Equal(t, "user-4242", r.VisitorID())
+			assert.Equal(t, "anon-77", r.AnonymousID())
+			assert.Equal(t, testCreated, r.Created())
+			assert.Equal(t, tt.wantFields, string(r.Fields()))
+			assert.Equal(t, tt.wantFields, string(r.AppendFields(nil)))
+			assert.False(t, r.IsZero())
 			assert.NoError(t, r.Validate())
+			vg, v, ok := r.Activation()
+			assert.Equal(t, tt.wantKind == hits.KindActivation, ok)
+			if ok {
+				var want struct{ Caid, Vaid string }
+				require.NoError(t, json.Unmarshal([]byte(tt.wantFields), &want))
+				assert.Equal(t, want.Caid, vg)
+				assert.Equal(t, want.Vaid, v)
+			}
 		})
 	}
 }
@@ -75,7 +86,7 @@ func TestNewRecordSegmentValueForms(t *testing.T) {
 	r, err := hits.NewRecord(testID, "env", "v", "", testCreated, hits.Segment{Context: ctx})
 	require.NoError(t, err)
 	var got struct{ S map[string]string }
-	require.NoError(t, json.Unmarshal(r.Fields, &got))
+	require.NoError(t, json.Unmarshal(r.Fields(), &got))
 	assert.Equal(t, map[string]string{
 		"f64": "1000000000000000000000", "small": "0.000001", "neg": "-2.25", "f32": "0.1", "i8": "-8",
 		"u64": "18446744073709551615", "false": "false", "esc": "a\"b<c>", "i": "-1", "i16": "-16", "i32": "-32",
@@ -125,6 +136,46 @@ func TestNewRecordErrors(t *testing.T) {
 	}
 }
 
+func TestNewRecordCreatedRange(t *testing.T) {
+	plus1 := time.FixedZone("+01", 3600)
+	t.Run("accepts", func(t *testing.T) {
+		for _, created := range []time.Time{
+			time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+			time.Unix(0, 0),
+			time.Date(1970, 1, 1, 0, 30, 0, 0, plus1), // before the epoch in UTC, 1970 where it was created
+			time.Date(2200, 12, 31, 23, 59, 59, 999999999, time.UTC),
+			testCreated,
+		} {
+			r, err := hits.NewRecord(testID, "env", "v", "", created, validPage())
+			require.NoError(t, err, "%v", created)
+			assert.True(t, created.Equal(r.Created()), "%v: got %v", created, r.Created())
+		}
+	})
+	t.Run("rejects", func(t *testing.T) {
+		tests := []struct {
+			name string
+			give time.Time
+		}{
+			{name: "zero time", give: time.Time{}},
+			{name: "1969", give: time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+			{name: "2201", give: time.Date(2201, 1, 1, 0, 0, 0, 0, time.UTC)},
+			{name: "year 9999", give: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)},
+			{name: "year -1", give: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				for _, h := range []hits.Hit{validPage(), hits.Activation{VariationGroupID: "vg", VariationID: "v"}, hits.Consent{}} {
+					r, err := hits.NewRecord(testID, "env", "v", "", tt.give, h)
+					assert.ErrorIs(t, err, hits.ErrInvalidRecord)
+					assert.EqualError(t, err, fmt.Sprintf("hits: invalid record: Created %v is outside the years 1970 to 2200", tt.give))
+					assert.Zero(t, r)
+					assert.True(t, r.IsZero())
+				}
+			})
+		}
+	})
+}
+
 func validRecord(t testing.TB, h hits.Hit) hits.Record {
 	t.Helper()
 	r, err := hits.NewRecord(testID, "env", "user-4242", "", testCreated, h)
@@ -132,75 +183,32 @@ func validRecord(t testing.TB, h hits.Hit) hits.Record {
 	return r
 }
 
+// TestRecordValidate: a Record is valid by construction; the zero Record
+// is the only invalid one. (What Validate used to refuse in a Record
+// assembled by hand is now refused when the Record is built: by
+// NewRecord, see TestNewRecordErrors and TestNewRecordCreatedRange, or by
+// UnmarshalBinary, see TestUnmarshalBinaryRejectsInvalidContent.)
 func TestRecordValidate(t *testing.T) {
-	page := validRecord(t, validPage())
-	act := validRecord(t, hits.Activation{VariationGroupID: "vg", VariationID: "v"})
-	change := func(r hits.Record, f func(*hits.Record)) hits.Record {
-		f(&r)
-		return r
-	}
-	raw := func(s string) func(*hits.Record) { return func(r *hits.Record) { r.Fields = json.RawMessage(s) } }
-
 	t.Run("accepts", func(t *testing.T) {
-		tests := []struct {
-			name string
-			give hits.Record
-		}{
-			{name: "page", give: page},
-			{name: "activation", give: act},
-			{name: "consent", give: validRecord(t, hits.Consent{})},
-			{name: "fields with whitespace", give: change(page, raw(" \n{ \"dl\" : \"https://x\" }\t"))},
-			{name: "empty fields object", give: change(page, raw(`{}`))},
-			{name: "activation fields in other order", give: change(act, raw(`{"vaid":"v","caid":"vg"}`))},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				assert.NoError(t, tt.give.Validate())
-			})
+		for _, r := range []hits.Record{
+			validRecord(t, validPage()),
+			validRecord(t, hits.Activation{VariationGroupID: "vg", VariationID: "v"}),
+			validRecord(t, hits.Consent{}),
+			decoded(t, validRecord(t, validEvent())),
+		} {
+			assert.NoError(t, r.Validate(), "%s", r.Type())
+			assert.False(t, r.IsZero())
 		}
 	})
-
-	t.Run("rejects", func(t *testing.T) {
-		tests := []struct {
-			name    string
-			give    hits.Record
-			wantErr string
-		}{
-			{name: "zero record", give: hits.Record{}, wantErr: "ID must not be the zero UUID"},
-			{name: "zero id", give: change(page, func(r *hits.Record) { r.ID = uuid.Nil }), wantErr: "ID must not be the zero UUID"},
-			{name: "empty env", give: change(page, func(r *hits.Record) { r.EnvID = "" }), wantErr: "EnvID must not be empty"},
-			{name: "empty visitor", give: change(page, func(r *hits.Record) { r.VisitorID = "" }), wantErr: "VisitorID must not be empty"},
-			{name: "zero kind", give: change(page, func(r *hits.Record) { r.Kind = 0 }), wantErr: "Kind Kind(0) is unknown"},
-			{name: "unknown kind", give: change(page, func(r *hits.Record) { r.Kind = 9 }), wantErr: "Kind Kind(9) is unknown"},
-			{name: "hit with activation type", give: change(page, func(r *hits.Record) { r.Type = hits.TypeActivation }),
-				wantErr: `Type "ACTIVATION" does not match Kind hit`},
-			{name: "hit with empty type", give: change(page, func(r *hits.Record) { r.Type = "" }), wantErr: `Type "" does not match Kind hit`},
-			{name: "hit with unknown type", give: change(page, func(r *hits.Record) { r.Type = "CAMPAIGN" }),
-				wantErr: `Type "CAMPAIGN" does not match Kind hit`},
-			{name: "consent with page type", give: change(page, func(r *hits.Record) { r.Kind = hits.KindConsent }),
-				wantErr: `Type "PAGEVIEW" does not match Kind consent`},
-			{name: "activation with event type", give: change(act, func(r *hits.Record) { r.Type = hits.TypeEvent }),
-				wantErr: `Type "EVENT" does not match Kind activation`},
-			{name: "nil fields", give: change(page, raw("")), wantErr: "Fields must be a JSON object"},
-			{name: "null fields", give: change(page, raw("null")), wantErr: "Fields must be a JSON object"},
-			{name: "array fields", give: change(page, raw(`[1]`)), wantErr: "Fields must be a JSON object"},
-			{name: "truncated fields", give: change(page, raw(`{"dl":`)), wantErr: "Fields must be a JSON object"},
-			{name: "two objects", give: change(page, raw(`{}{}`)), wantErr: "Fields must be a JSON object"},
-			{name: "activation extra member", give: change(act, raw(`{"caid":"vg","vaid":"v","t":"X"}`)),
-				wantErr: `Fields must be {"caid":string,"vaid":string}`},
-			{name: "activation number caid", give: change(act, raw(`{"caid":1,"vaid":"v"}`)),
-				wantErr: `Fields must be {"caid":string,"vaid":string}`},
-			{name: "activation missing caid", give: change(act, raw(`{"vaid":"v"}`)), wantErr: "Fields caid must not be empty"},
-			{name: "activation null vaid", give: change(act, raw(`{"caid":"vg","vaid":null}`)), wantErr: "Fields vaid must not be empty"},
-			{name: "activation array", give: change(act, raw(`["vg","v"]`)), wantErr: "Fields must be a JSON object"},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				err := tt.give.Validate()
-				assert.ErrorIs(t, err, hits.ErrInvalidRecord)
-				assert.EqualError(t, err, "hits: invalid record: "+tt.wantErr)
-			})
-		}
+	t.Run("rejects the zero record", func(t *testing.T) {
+		var r hits.Record
+		err := r.Validate()
+		assert.ErrorIs(t, err, hits.ErrInvalidRecord)
+		assert.EqualError(t, err, "hits: invalid record: the zero Record (build one with NewRecord)")
+		assert.True(t, r.IsZero())
+		assert.Nil(t, r.Fields())
+		_, _, ok := r.Activation()
+		assert.False(t, ok)
 	})
 }
 

@@ -23,7 +23,7 @@ import (
 // milliseconds, 0 if Created is after now: call AppendEventsBatch at send
 // time, and again for each retry.
 //
-// Every record must be valid (see [Record.Validate]), of kind [KindHit]
+// Every record must be built (not the zero Record), of kind [KindHit]
 // or [KindConsent], and belong to envID. Otherwise the error wraps
 // [ErrInvalidRecord], names the record's index and field, and b is
 // returned with its original length. An empty recs gives an empty "h".
@@ -38,16 +38,14 @@ func AppendEventsBatch(b []byte, envID string, recs []Record, now time.Time) ([]
 	b = append(b, `,"ds":"APP","t":"BATCH","qt":0,"h":[`...)
 	for i := range recs {
 		r := &recs[i]
-		rule := r.checkHeader()
-		var members []byte
+		rule := ""
 		switch {
-		case rule != "":
-		case r.Kind == KindActivation:
+		case r.bin == nil:
+			rule = "the zero Record"
+		case r.kind == KindActivation:
 			rule = "Kind activation does not belong in an events batch"
-		case r.EnvID != envID:
-			rule = fmt.Sprintf("EnvID %q is not the batch's %q", r.EnvID, envID)
-		default:
-			members, rule = objectMembers(r.Fields)
+		case r.envID != envID:
+			rule = fmt.Sprintf("EnvID %q is not the batch's %q", r.envID, envID)
 		}
 		if rule != "" {
 			return b[:n], fmt.Errorf("%w: recs[%d]: %s", ErrInvalidRecord, i, rule)
@@ -56,19 +54,19 @@ func AppendEventsBatch(b []byte, envID string, recs []Record, now time.Time) ([]
 			b = append(b, ',')
 		}
 		b = append(b, `{"t":`...)
-		b = appendString(b, r.Type)
+		b = appendString(b, r.typ)
 		b = append(b, `,"vid":`...)
-		if r.AnonymousID != "" {
-			b = appendString(b, r.AnonymousID)
+		if r.anonymousID != "" {
+			b = appendString(b, r.anonymousID)
 			b = append(b, `,"cuid":`...)
-			b = appendString(b, r.VisitorID)
+			b = appendString(b, r.visitorID)
 		} else {
-			b = appendString(b, r.VisitorID)
+			b = appendString(b, r.visitorID)
 			b = append(b, `,"cuid":null`...)
 		}
 		b = append(b, `,"qt":`...)
-		b = strconv.AppendInt(b, queueTime(now, r.Created), 10)
-		if len(members) > 0 {
+		b = strconv.AppendInt(b, queueTime(now, r.created), 10)
+		if members := r.members(); len(members) > 0 {
 			b = append(b, ',')
 			b = append(b, members...)
 		}
@@ -84,11 +82,11 @@ func AppendEventsBatch(b []byte, envID string, recs []Record, now time.Time) ([]
 //	{"cid":<envID>,"batch":[{"vid":<VisitorID>,"aid":<AnonymousID>,"caid":<..>,"vaid":<..>,"qt":<ms>},...]}
 //
 // with the members in exactly that order; "aid" is omitted when the
-// AnonymousID is empty. caid and vaid are re-encoded from Fields, so the
-// body never carries a member the endpoint's strict parser would refuse.
+// AnonymousID is empty. caid and vaid come from the record's typed ids
+// ([Record.Activation]).
 // qt is computed as for [AppendEventsBatch].
 //
-// Every record must be valid (see [Record.Validate]), of kind
+// Every record must be built (not the zero Record), of kind
 // [KindActivation], and belong to envID. Otherwise the error wraps
 // [ErrInvalidRecord], names the record's index and field, and b is
 // returned with its original length. An empty recs gives an empty
@@ -103,16 +101,14 @@ func AppendActivationBatch(b []byte, envID string, recs []Record, now time.Time)
 	b = append(b, `,"batch":[`...)
 	for i := range recs {
 		r := &recs[i]
-		rule := r.checkHeader()
-		var a activationFields
+		rule := ""
 		switch {
-		case rule != "":
-		case r.Kind != KindActivation:
-			rule = "Kind " + r.Kind.String() + " does not belong in an activation batch"
-		case r.EnvID != envID:
-			rule = fmt.Sprintf("EnvID %q is not the batch's %q", r.EnvID, envID)
-		default:
-			a, rule = decodeActivation(r.Fields)
+		case r.bin == nil:
+			rule = "the zero Record"
+		case r.kind != KindActivation:
+			rule = "Kind " + r.kind.String() + " does not belong in an activation batch"
+		case r.envID != envID:
+			rule = fmt.Sprintf("EnvID %q is not the batch's %q", r.envID, envID)
 		}
 		if rule != "" {
 			return b[:n], fmt.Errorf("%w: recs[%d]: %s", ErrInvalidRecord, i, rule)
@@ -121,12 +117,12 @@ func AppendActivationBatch(b []byte, envID string, recs []Record, now time.Time)
 			b = append(b, ',')
 		}
 		b = append(b, `{"vid":`...)
-		b = appendString(b, r.VisitorID)
-		b = appendOptString(b, "aid", r.AnonymousID)
-		b = appendStringMember(b, "caid", a.VariationGroupID)
-		b = appendStringMember(b, "vaid", a.VariationID)
+		b = appendString(b, r.visitorID)
+		b = appendOptString(b, "aid", r.anonymousID)
+		b = appendStringMember(b, "caid", r.caid)
+		b = appendStringMember(b, "vaid", r.vaid)
 		b = append(b, `,"qt":`...)
-		b = strconv.AppendInt(b, queueTime(now, r.Created), 10)
+		b = strconv.AppendInt(b, queueTime(now, r.created), 10)
 		b = append(b, '}')
 	}
 	return append(b, ']', '}'), nil

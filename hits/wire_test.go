@@ -232,6 +232,10 @@ func TestAppendKeepsPrefix(t *testing.T) {
 	assert.Equal(t, `prefix:{"cid":"env_8h3k2","batch":[{"vid":"v","caid":"vg","vaid":"v","qt":0}]}`, string(acts))
 }
 
+// TestEventsBatchSplicesStoredFields: the fields members are spliced as
+// they are stored. NewRecord writes them compact, so the stored forms with
+// an empty object and with whitespace are crafted (with a valid checksum)
+// and read with UnmarshalBinary.
 func TestEventsBatchSplicesStoredFields(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -239,14 +243,16 @@ func TestEventsBatchSplicesStoredFields(t *testing.T) {
 		want       string
 	}{
 		{name: "empty object", giveFields: `{}`, want: `{"t":"PAGEVIEW","vid":"v","cuid":null,"qt":0}`},
-		{name: "whitespace", giveFields: " { \"dl\" : \"https://x\" ,\n\"sn\":2 } ",
+		{name: "whitespace", giveFields: "{\"dl\" : \"https://x\" ,\n\"sn\":2}",
 			want: `{"t":"PAGEVIEW","vid":"v","cuid":null,"qt":0,"dl" : "https://x" ,` + "\n" + `"sn":2}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := stamp(t, 1, "v", "", 0, validPage())
-			r.Fields = json.RawMessage(tt.giveFields)
-			got, err := hits.AppendEventsBatch(nil, "e", []hits.Record{withEnv(r, "e")}, testNow)
+			f := pageForm()
+			f.env, f.vid, f.created, f.fields = "e", "v", testNow.UnixNano(), tt.giveFields
+			r := fromForm(t, f)
+			assert.Equal(t, tt.giveFields, string(r.Fields()))
+			got, err := hits.AppendEventsBatch(nil, "e", []hits.Record{r}, testNow)
 			require.NoError(t, err)
 			assert.True(t, json.Valid(got))
 			assert.Equal(t, `{"cid":"e","ds":"APP","t":"BATCH","qt":0,"h":[`+tt.want+`]}`, string(got))
@@ -254,8 +260,11 @@ func TestEventsBatchSplicesStoredFields(t *testing.T) {
 	}
 }
 
-func withEnv(r hits.Record, env string) hits.Record {
-	r.EnvID = env
+// stampEnv is stamp for environment env.
+func stampEnv(t testing.TB, n int, env string, h hits.Hit) hits.Record {
+	t.Helper()
+	r, err := hits.NewRecord(uuid.NewSHA1(uuid.NameSpaceOID, []byte{byte(n)}), env, "v", "", testNow, h)
+	require.NoError(t, err)
 	return r
 }
 
@@ -263,8 +272,6 @@ func TestBatchErrors(t *testing.T) {
 	page := stamp(t, 1, "v", "", 0, validPage())
 	consent := stamp(t, 2, "v", "", 0, hits.Consent{Consented: true})
 	act := stamp(t, 3, "v", "", 0, hits.Activation{VariationGroupID: "vg", VariationID: "v"})
-	badAct := act
-	badAct.Fields = json.RawMessage(`{"caid":"vg","vaid":"v","qa":true}`)
 	append2 := func(env string, recs ...hits.Record) func([]byte) ([]byte, error) {
 		return func(b []byte) ([]byte, error) { return hits.AppendEventsBatch(b, env, recs, testNow) }
 	}
@@ -279,11 +286,11 @@ func TestBatchErrors(t *testing.T) {
 		{name: "events empty env", give: append2("", page), wantErr: "envID must not be empty"},
 		{name: "events activation record", give: append2("env_8h3k2", page, act),
 			wantErr: "recs[1]: Kind activation does not belong in an events batch"},
-		{name: "events other env", give: append2("env_8h3k2", consent, withEnv(page, "other")),
+		{name: "events other env", give: append2("env_8h3k2", consent, stampEnv(t, 4, "other", validPage())),
 			wantErr: `recs[1]: EnvID "other" is not the batch's "env_8h3k2"`},
-		{name: "events invalid record", give: append2("env_8h3k2", hits.Record{}), wantErr: "recs[0]: ID must not be the zero UUID"},
-		{name: "events invalid fields", give: append2("env_8h3k2", page, withFields(page, `{"dl"}`)),
-			wantErr: "recs[1]: Fields must be a JSON object"},
+		{name: "events zero record", give: append2("env_8h3k2", hits.Record{}), wantErr: "recs[0]: the zero Record"},
+		{name: "events zero record after valid ones", give: append2("env_8h3k2", page, consent, hits.Record{}),
+			wantErr: "recs[2]: the zero Record"},
 		{name: "events invalid UTF-8 env", give: append2(badUTF8), wantErr: "envID must be valid UTF-8"},
 		{name: "activation empty env", give: appendAct("", act), wantErr: "envID must not be empty"},
 		{name: "activation invalid UTF-8 env", give: appendAct(badUTF8), wantErr: "envID must be valid UTF-8"},
@@ -292,8 +299,9 @@ func TestBatchErrors(t *testing.T) {
 		{name: "activation consent record", give: appendAct("env_8h3k2", consent),
 			wantErr: "recs[0]: Kind consent does not belong in an activation batch"},
 		{name: "activation other env", give: appendAct("other", act), wantErr: `recs[0]: EnvID "env_8h3k2" is not the batch's "other"`},
-		{name: "activation unknown member", give: appendAct("env_8h3k2", badAct),
-			wantErr: `recs[0]: Fields must be {"caid":string,"vaid":string}`},
+		{name: "activation zero record", give: appendAct("env_8h3k2", hits.Record{}), wantErr: "recs[0]: the zero Record"},
+		{name: "activation zero record after a valid one", give: appendAct("env_8h3k2", act, hits.Record{}),
+			wantErr: "recs[1]: the zero Record"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,9 +312,4 @@ func TestBatchErrors(t *testing.T) {
 			assert.Equal(t, "keep", string(got), "b is returned with its original length")
 		})
 	}
-}
-
-func withFields(r hits.Record, fields string) hits.Record {
-	r.Fields = json.RawMessage(fields)
-	return r
 }

@@ -76,6 +76,21 @@ const (
 // bytes of fields.
 func benchTemplates() ([]hits.Record, error) {
 	created := time.Now()
+	recs := make([]hits.Record, benchVisitors)
+	for i := range recs {
+		r, err := hits.NewRecord(uuid.New(), benchEnvID, benchVisitor(i), "", created, benchHit(i, created))
+		if err != nil {
+			return nil, err
+		}
+		recs[i] = r
+	}
+	return recs, nil
+}
+
+func benchVisitor(i int) string { return fmt.Sprintf("visitor-%04d-5b0e9c1e-8d3c-4d7a", i) }
+
+// benchHit returns the hit of template record i, created at created.
+func benchHit(i int, created time.Time) hits.Hit {
 	common := hits.Common{
 		UserIP:           "203.0.113.42",
 		ScreenResolution: "1920x1080",
@@ -83,30 +98,34 @@ func benchTemplates() ([]hits.Record, error) {
 		SessionNumber:    3,
 		SessionTimestamp: created.Add(-20 * time.Minute).Unix(),
 	}
-	recs := make([]hits.Record, benchVisitors)
-	for i := range recs {
-		var h hits.Hit
-		if i%2 == 0 {
-			h = hits.Event{
-				Category: hits.ActionTracking,
-				Action:   "add-to-cart",
-				Label:    fmt.Sprintf("sku=SKU-%06d;list=homepage-recommendations;position=%02d;variant=blue-xl;campaign=autumn-sale-2026", i*7919%1_000_000, i%50),
-				Value:    4200,
-				Common:   common,
-			}
-		} else {
-			h = hits.Page{
-				URL:    fmt.Sprintf("https://shop.example.com/catalog/outdoor/jackets/product-%06d?utm_source=newsletter&utm_medium=email&utm_campaign=autumn-sale-2026&ref=hp", i*7919%1_000_000),
-				Common: common,
-			}
+	if i%2 == 0 {
+		return hits.Event{
+			Category: hits.ActionTracking,
+			Action:   "add-to-cart",
+			Label:    fmt.Sprintf("sku=SKU-%06d;list=homepage-recommendations;position=%02d;variant=blue-xl;campaign=autumn-sale-2026", i*7919%1_000_000, i%50),
+			Value:    4200,
+			Common:   common,
 		}
-		r, err := hits.NewRecord(uuid.New(), benchEnvID, fmt.Sprintf("visitor-%04d-5b0e9c1e-8d3c-4d7a", i), "", created, h)
-		if err != nil {
-			return nil, err
-		}
-		recs[i] = r
 	}
-	return recs, nil
+	return hits.Page{
+		URL:    fmt.Sprintf("https://shop.example.com/catalog/outdoor/jackets/product-%06d?utm_source=newsletter&utm_medium=email&utm_campaign=autumn-sale-2026&ref=hp", i*7919%1_000_000),
+		Common: common,
+	}
+}
+
+// withOwnID returns a copy of recs[i%len(recs)], one of the template
+// records, with an id of its own. Call it outside the timer.
+func withOwnID(tb testing.TB, recs []hits.Record, i int) hits.Record {
+	j := i % len(recs)
+	t := recs[j]
+	r, err := hits.NewRecord(uuid.New(), t.EnvID(), t.VisitorID(), t.AnonymousID(), t.Created(), benchHit(j, t.Created()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if r.BinarySize() != t.BinarySize() || string(r.Fields()) != string(t.Fields()) {
+		tb.Fatalf("record %d is not a copy of template %d", i, j)
+	}
+	return r
 }
 
 // benchFixture is computed once per process: the template records and
@@ -165,7 +184,7 @@ func captureMessages(recs []hits.Record) ([]kafka.Message, error) {
 		if err != nil {
 			return nil, fmt.Errorf("capture: read message %d: %w", len(msgs), err)
 		}
-		if want := recs[len(msgs)].VisitorID; string(m.Key) != want {
+		if want := recs[len(msgs)].VisitorID(); string(m.Key) != want {
 			return nil, fmt.Errorf("capture: message %d has key %q, want %q", len(msgs), m.Key, want)
 		}
 		msgs = append(msgs, kafka.Message{Key: m.Key, Value: m.Value, Headers: m.Headers, Time: m.Time})
@@ -269,8 +288,7 @@ func fillQueue(b *testing.B, n int, recs []hits.Record) string {
 	}
 	ctx := context.Background()
 	for i := range n {
-		r := recs[i%len(recs)]
-		r.ID = uuid.New()
+		r := withOwnID(b, recs, i)
 		if err := q.Enqueue(ctx, r); err != nil {
 			_ = q.Close()
 			b.Fatal(err)
@@ -457,8 +475,7 @@ func BenchmarkFlush100(b *testing.B) {
 		errs := make([]error, 100)
 		var wg sync.WaitGroup
 		for j := range errs {
-			r := recs[(i*100+j)%len(recs)]
-			r.ID = uuid.New()
+			r := withOwnID(b, recs, i*100+j)
 			wg.Go(func() { errs[j] = q.Enqueue(ctx, r) })
 		}
 		wg.Wait()

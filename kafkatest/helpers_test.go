@@ -189,7 +189,7 @@ func enqueue(t testing.TB, q *eventqueue.Queue, recs []hits.Record) {
 	t.Helper()
 	byVisitor := map[string][]hits.Record{}
 	for _, r := range recs {
-		byVisitor[r.VisitorID] = append(byVisitor[r.VisitorID], r)
+		byVisitor[r.VisitorID()] = append(byVisitor[r.VisitorID()], r)
 	}
 	ctx := timeout(t)
 	var wg sync.WaitGroup
@@ -369,11 +369,11 @@ func requireExactlyOnce(t testing.TB, recs []hits.Record, msgs []message) {
 		byID[m.ID] = m
 	}
 	for _, r := range recs {
-		m, ok := byID[r.ID.String()]
-		if !assert.True(t, ok, "record %s (%s of %s) missing", r.ID, r.Type, r.VisitorID) {
+		m, ok := byID[r.ID().String()]
+		if !assert.True(t, ok, "record %s (%s of %s) missing", r.ID(), r.Type(), r.VisitorID()) {
 			continue
 		}
-		delete(byID, r.ID.String())
+		delete(byID, r.ID().String())
 		checkRecord(t, r, m)
 	}
 	require.Empty(t, byID, "unexpected messages")
@@ -382,17 +382,17 @@ func requireExactlyOnce(t testing.TB, recs []hits.Record, msgs []message) {
 // checkRecord checks that m is the message of r.
 func checkRecord(t testing.TB, r hits.Record, m message) {
 	t.Helper()
-	assert.Equal(t, r.ID.String(), m.ID)
-	assert.Equal(t, r.Kind.String(), m.Kind)
-	assert.Equal(t, string(r.Type), m.Type)
-	assert.Equal(t, r.EnvID, m.EnvID)
-	assert.Equal(t, r.VisitorID, m.VisitorID)
-	assert.Equal(t, r.AnonymousID, m.AnonymousID)
-	assert.Equal(t, r.AnonymousID != "", m.HasAnonymousID)
-	assert.True(t, r.Created.Truncate(time.Millisecond).Equal(m.Created), "created %v, want %v", m.Created, r.Created)
+	assert.Equal(t, r.ID().String(), m.ID)
+	assert.Equal(t, r.Kind().String(), m.Kind)
+	assert.Equal(t, string(r.Type()), m.Type)
+	assert.Equal(t, r.EnvID(), m.EnvID)
+	assert.Equal(t, r.VisitorID(), m.VisitorID)
+	assert.Equal(t, r.AnonymousID(), m.AnonymousID)
+	assert.Equal(t, r.AnonymousID() != "", m.HasAnonymousID)
+	assert.True(t, r.Created().Truncate(time.Millisecond).Equal(m.Created), "created %v, want %v", m.Created, r.Created())
 	var wire map[string]any
-	require.NoError(t, json.Unmarshal(r.Fields, &wire))
-	assert.Equal(t, readable(t, string(r.Type), wire), m.Fields)
+	require.NoError(t, json.Unmarshal(r.Fields(), &wire))
+	assert.Equal(t, readable(t, string(r.Type()), wire), m.Fields)
 }
 
 // readableNames are the documented readable names of the wire members,

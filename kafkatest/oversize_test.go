@@ -55,7 +55,7 @@ func checkOversized(t *testing.T, addr string, ks *kafkasink.Sink, reason string
 	dead, err := q.DeadLetters(10)
 	require.NoError(t, err)
 	require.Len(t, dead, 1, "only the large record is dead-lettered")
-	assert.Equal(t, big.ID, dead[0].Record.ID)
+	assert.Equal(t, big.ID(), dead[0].Record.ID())
 	assert.Equal(t, kafkasink.DefaultName, dead[0].Sink)
 	assert.Contains(t, dead[0].Reason, reason)
 	t.Logf("dead letter reason: %s", dead[0].Reason)

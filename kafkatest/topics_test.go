@@ -39,7 +39,7 @@ func TestTopicPerKind(t *testing.T) {
 		}
 		r, err := hits.NewRecord(uuid.New(), "env-kafka", v, "", time.Now(), h)
 		require.NoError(t, err)
-		if r.Kind == hits.KindActivation {
+		if r.Kind() == hits.KindActivation {
 			toActivations = append(toActivations, r)
 		} else {
 			toHits = append(toHits, r)

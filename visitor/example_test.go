@@ -122,11 +122,11 @@ func ExampleVisitor_UpdateContextAndSynchronize() {
 type printTracker struct{}
 
 func (printTracker) Enqueue(_ context.Context, r hits.Record) error {
-	id := r.VisitorID
-	if r.AnonymousID != "" {
-		id += " (was " + r.AnonymousID + ")"
+	id := r.VisitorID()
+	if r.AnonymousID() != "" {
+		id += " (was " + r.AnonymousID() + ")"
 	}
-	fmt.Println("queued", r.Kind, r.Type, id, string(r.Fields))
+	fmt.Println("queued", r.Kind(), r.Type(), id, string(r.Fields()))
 	return nil
 }
 

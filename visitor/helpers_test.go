@@ -149,7 +149,7 @@ func (t *recordingTracker) Purges() []purgeCall {
 func (t *recordingTracker) OfKind(k hits.Kind) []hits.Record {
 	var out []hits.Record
 	for _, r := range t.Records() {
-		if r.Kind == k {
+		if r.Kind() == k {
 			out = append(out, r)
 		}
 	}
@@ -160,7 +160,7 @@ func (t *recordingTracker) OfKind(k hits.Kind) []hits.Record {
 func (t *recordingTracker) Kinds() []hits.Kind {
 	var out []hits.Kind
 	for _, r := range t.Records() {
-		out = append(out, r.Kind)
+		out = append(out, r.Kind())
 	}
 	return out
 }
@@ -337,9 +337,9 @@ type activationFields struct {
 
 func decodeActivation(tb testing.TB, r hits.Record) activationFields {
 	tb.Helper()
-	require.Equal(tb, hits.KindActivation, r.Kind)
+	require.Equal(tb, hits.KindActivation, r.Kind())
 	var a activationFields
-	require.NoError(tb, json.Unmarshal(r.Fields, &a))
+	require.NoError(tb, json.Unmarshal(r.Fields(), &a))
 	return a
 }
 
@@ -359,9 +359,9 @@ func consentLabels(tb testing.TB, tr *recordingTracker) []string {
 	tb.Helper()
 	var out []string
 	for _, r := range tr.OfKind(hits.KindConsent) {
-		require.Equal(tb, hits.TypeEvent, r.Type)
+		require.Equal(tb, hits.TypeEvent, r.Type())
 		var f map[string]string
-		require.NoError(tb, json.Unmarshal(r.Fields, &f))
+		require.NoError(tb, json.Unmarshal(r.Fields(), &f))
 		require.Equal(tb, "User Engagement", f["ec"])
 		require.Equal(tb, "fs_consent", f["ea"])
 		out = append(out, f["el"])
@@ -374,11 +374,11 @@ func segments(tb testing.TB, tr *recordingTracker) []map[string]string {
 	tb.Helper()
 	var out []map[string]string
 	for _, r := range tr.OfKind(hits.KindHit) {
-		require.Equal(tb, hits.TypeSegment, r.Type)
+		require.Equal(tb, hits.TypeSegment, r.Type())
 		var f struct {
 			S map[string]string `json:"s"`
 		}
-		require.NoError(tb, json.Unmarshal(r.Fields, &f))
+		require.NoError(tb, json.Unmarshal(r.Fields(), &f))
 		out = append(out, f.S)
 	}
 	return out

@@ -48,7 +48,7 @@ func (t *asyncTracker) EnqueueAsync(ctx context.Context, r hits.Record) error {
 func (t *asyncTracker) note(method string, r hits.Record) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.calls = append(t.calls, trackCall{Method: method, Kind: r.Kind, Type: r.Type})
+	t.calls = append(t.calls, trackCall{Method: method, Kind: r.Kind(), Type: r.Type()})
 }
 
 func (t *asyncTracker) Calls() []trackCall {

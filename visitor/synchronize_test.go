@@ -283,10 +283,10 @@ func TestContextHits(t *testing.T) {
 	assert.Equal(t, []map[string]string{want}, segments(t, e.tracker))
 	recs := e.tracker.Records()
 	require.Len(t, recs, 1)
-	assert.Equal(t, hits.KindHit, recs[0].Kind)
-	assert.Equal(t, hits.TypeSegment, recs[0].Type)
-	assert.Equal(t, "v-1", recs[0].VisitorID)
-	assert.Equal(t, testEnvID, recs[0].EnvID)
+	assert.Equal(t, hits.KindHit, recs[0].Kind())
+	assert.Equal(t, hits.TypeSegment, recs[0].Type())
+	assert.Equal(t, "v-1", recs[0].VisitorID())
+	assert.Equal(t, testEnvID, recs[0].EnvID())
 
 	// Unchanged context: nothing more.
 	require.NoError(t, v.Synchronize(ctx))
@@ -325,8 +325,8 @@ func TestContextHits_AfterAuthenticate(t *testing.T) {
 
 	recs := e.tracker.Records()
 	require.Len(t, recs, 2)
-	assert.Equal(t, [2]string{"anon-1", ""}, [2]string{recs[0].VisitorID, recs[0].AnonymousID})
-	assert.Equal(t, [2]string{"user-1", "anon-1"}, [2]string{recs[1].VisitorID, recs[1].AnonymousID})
+	assert.Equal(t, [2]string{"anon-1", ""}, [2]string{recs[0].VisitorID(), recs[0].AnonymousID()})
+	assert.Equal(t, [2]string{"user-1", "anon-1"}, [2]string{recs[1].VisitorID(), recs[1].AnonymousID()})
 }
 
 func TestContextHits_NotQueued(t *testing.T) {

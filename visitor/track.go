@@ -2,6 +2,7 @@ package visitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -38,7 +39,18 @@ func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
 		// These bypass deduplication and consent bookkeeping.
 		return fmt.Errorf("visitor: send hit: %w: %T is sent by the SDK (use Activate or SetConsent)", hits.ErrInvalidHit, h)
 	}
-	if err := h.Validate(); err != nil {
+	// The record is built (and h validated) once, here. An invalid hit
+	// is reported first; without a Tracker, nothing else is.
+	v.mu.Lock()
+	id, anon := v.id, v.anonymousID
+	v.mu.Unlock()
+	rec, err := v.stamp(id, anon, h)
+	switch {
+	case errors.Is(err, hits.ErrInvalidHit):
+		return fmt.Errorf("visitor: send hit: %w", err)
+	case v.cfg.Tracker == nil:
+		return fmt.Errorf("visitor: send hit: %w", ErrNoTracker)
+	case err != nil:
 		return fmt.Errorf("visitor: send hit: %w", err)
 	}
 	if v.panicking() {
@@ -48,12 +60,12 @@ func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
 		return err
 	}
 	v.mu.Lock()
-	id, anon, consent := v.id, v.anonymousID, v.consent
+	consent := v.consent
 	v.mu.Unlock()
 	if !consent {
 		return fmt.Errorf("visitor: send hit: %w", ErrNoConsent)
 	}
-	if err := v.track(ctx, id, anon, h, true); err != nil {
+	if err := v.enqueue(ctx, rec, true); err != nil {
 		return fmt.Errorf("visitor: send hit: %w", err)
 	}
 	return nil
@@ -209,8 +221,26 @@ func (v *Visitor) track(ctx context.Context, id, anon string, h hits.Hit, wait b
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rec, err := hits.NewRecord(v.cfg.NewID(), v.cfg.EnvID, id, anon, v.cfg.Now(), h)
+	rec, err := v.stamp(id, anon, h)
 	if err != nil {
+		return err
+	}
+	return v.enqueue(ctx, rec, wait)
+}
+
+// stamp validates h and stamps it for delivery as the visitor id (and
+// anonymous id) given.
+func (v *Visitor) stamp(id, anon string, h hits.Hit) (hits.Record, error) {
+	return hits.NewRecord(v.cfg.NewID(), v.cfg.EnvID, id, anon, v.cfg.Now(), h)
+}
+
+// enqueue hands rec to the Tracker, without waiting for it to be durable
+// unless wait (or the Tracker cannot do otherwise).
+func (v *Visitor) enqueue(ctx context.Context, rec hits.Record, wait bool) error {
+	if v.cfg.Tracker == nil {
+		return ErrNoTracker
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if !wait {

@@ -23,16 +23,16 @@ func TestActivate_TracksActivation(t *testing.T) {
 	recs := e.tracker.Records()
 	require.Len(t, recs, 1)
 	r := recs[0]
-	assert.Equal(t, idN(1), r.ID)
-	assert.Equal(t, hits.KindActivation, r.Kind)
-	assert.Equal(t, hits.TypeActivation, r.Type)
-	assert.Equal(t, testEnvID, r.EnvID)
-	assert.Equal(t, "v-1", r.VisitorID)
-	assert.Equal(t, "", r.AnonymousID)
-	assert.Equal(t, testStart.Add(time.Second), r.Created)
+	assert.Equal(t, idN(1), r.ID())
+	assert.Equal(t, hits.KindActivation, r.Kind())
+	assert.Equal(t, hits.TypeActivation, r.Type())
+	assert.Equal(t, testEnvID, r.EnvID())
+	assert.Equal(t, "v-1", r.VisitorID())
+	assert.Equal(t, "", r.AnonymousID())
+	assert.Equal(t, testStart.Add(time.Second), r.Created())
 	assert.Equal(t, activationFields{CAID: "vg1", VAID: "var1"}, decodeActivation(t, r))
 	var raw map[string]any
-	require.NoError(t, json.Unmarshal(r.Fields, &raw))
+	require.NoError(t, json.Unmarshal(r.Fields(), &raw))
 	assert.Equal(t, map[string]any{"caid": "vg1", "vaid": "var1"}, raw)
 	require.NoError(t, r.Validate())
 }
@@ -53,8 +53,8 @@ func TestActivate_Authenticated(t *testing.T) {
 
 	recs := e.tracker.Records()
 	require.Len(t, recs, 1)
-	assert.Equal(t, "user-1", recs[0].VisitorID)
-	assert.Equal(t, "anon-1", recs[0].AnonymousID)
+	assert.Equal(t, "user-1", recs[0].VisitorID())
+	assert.Equal(t, "anon-1", recs[0].AnonymousID())
 }
 
 func TestActivate_FlagNotFound(t *testing.T) {
@@ -190,15 +190,15 @@ func TestSendHit_StampsRecord(t *testing.T) {
 			recs := e.tracker.Records()
 			require.Len(t, recs, 1)
 			r := recs[0]
-			assert.Equal(t, idN(1), r.ID)
-			assert.Equal(t, hits.KindHit, r.Kind)
-			assert.Equal(t, tt.wantType, r.Type)
-			assert.Equal(t, testEnvID, r.EnvID)
-			assert.Equal(t, "user-1", r.VisitorID)
-			assert.Equal(t, "anon-1", r.AnonymousID)
-			assert.Equal(t, testStart.Add(time.Minute), r.Created)
+			assert.Equal(t, idN(1), r.ID())
+			assert.Equal(t, hits.KindHit, r.Kind())
+			assert.Equal(t, tt.wantType, r.Type())
+			assert.Equal(t, testEnvID, r.EnvID())
+			assert.Equal(t, "user-1", r.VisitorID())
+			assert.Equal(t, "anon-1", r.AnonymousID())
+			assert.Equal(t, testStart.Add(time.Minute), r.Created())
 			var fields map[string]any
-			require.NoError(t, json.Unmarshal(r.Fields, &fields))
+			require.NoError(t, json.Unmarshal(r.Fields(), &fields))
 			assert.Equal(t, tt.wantFields, fields)
 			require.NoError(t, r.Validate())
 		})
@@ -213,8 +213,8 @@ func TestSendHit_DistinctIDs(t *testing.T) {
 	require.NoError(t, v.SendHit(ctx, hits.Screen{Name: "b"}))
 	recs := e.tracker.Records()
 	require.Len(t, recs, 2)
-	assert.Equal(t, idN(1), recs[0].ID)
-	assert.Equal(t, idN(2), recs[1].ID)
+	assert.Equal(t, idN(1), recs[0].ID())
+	assert.Equal(t, idN(2), recs[1].ID())
 }
 
 func TestSendHit_InvalidHit(t *testing.T) {
@@ -388,7 +388,7 @@ func TestWithConsentFalse_FirstCallQueuesConsentHit(t *testing.T) {
 			require.ErrorIs(t, v.SendHit(ctx, hits.Screen{Name: "home"}), visitor.ErrNoConsent)
 			require.ErrorIs(t, v.Activate(ctx, "color"), visitor.ErrNoConsent)
 			assert.Equal(t, []hits.Kind{hits.KindConsent}, e.tracker.Kinds())
-			assert.Equal(t, "v-1", e.tracker.Records()[0].VisitorID)
+			assert.Equal(t, "v-1", e.tracker.Records()[0].VisitorID())
 		})
 	}
 }
@@ -437,8 +437,8 @@ func TestSetConsent_False(t *testing.T) {
 			assert.Equal(t, []purgeCall{{EnvID: testEnvID, VisitorIDs: tt.wantIDs}}, e.tracker.Purges())
 			assert.Equal(t, []string{"go:false"}, consentLabels(t, e.tracker))
 			consent := e.tracker.Records()[0]
-			assert.Equal(t, tt.wantVisID, consent.VisitorID)
-			assert.Equal(t, tt.giveAnon, consent.AnonymousID)
+			assert.Equal(t, tt.wantVisID, consent.VisitorID())
+			assert.Equal(t, tt.giveAnon, consent.AnonymousID())
 
 			require.ErrorIs(t, v.SendHit(ctx, hits.Screen{Name: "home"}), visitor.ErrNoConsent)
 			require.ErrorIs(t, v.Activate(ctx, "color"), visitor.ErrNoConsent)

@@ -322,7 +322,7 @@ func TestAuthenticate_Unauthenticate(t *testing.T) {
 	}
 	var got []ids
 	for _, r := range e.tracker.Records() {
-		got = append(got, ids{r.Kind, r.VisitorID, r.AnonymousID})
+		got = append(got, ids{r.Kind(), r.VisitorID(), r.AnonymousID()})
 	}
 	assert.Equal(t, []ids{
 		{hits.KindHit, "user-1", "anon-1"},
@@ -380,8 +380,8 @@ func TestWithAnonymousID(t *testing.T) {
 	assert.Equal(t, "anon-1", reqs[0].AnonymousID)
 	recs := e.tracker.Records()
 	require.Len(t, recs, 1)
-	assert.Equal(t, "user-1", recs[0].VisitorID)
-	assert.Equal(t, "anon-1", recs[0].AnonymousID)
+	assert.Equal(t, "user-1", recs[0].VisitorID())
+	assert.Equal(t, "anon-1", recs[0].AnonymousID())
 
 	require.NoError(t, v.Unauthenticate())
 	assert.Equal(t, "anon-1", v.ID())

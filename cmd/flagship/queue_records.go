@@ -139,8 +139,8 @@ func queuePeek(_ context.Context, args []string, stdout, stderr io.Writer) error
 					continue
 				}
 				r := e.Record
-				row(tw, seq, cell(e.Sink), attempts, formatAge(now.Sub(r.Created)), r.Kind.String(), cell(string(r.Type)),
-					cell(r.VisitorID), r.ID.String(), truncate(cell(string(r.Fields)), queueFieldsWidth))
+				row(tw, seq, cell(e.Sink), attempts, formatAge(now.Sub(r.Created())), r.Kind().String(), cell(string(r.Type())),
+					cell(r.VisitorID()), r.ID().String(), truncate(cell(string(r.Fields())), queueFieldsWidth))
 			}
 			return tw.Flush()
 		})
@@ -203,7 +203,7 @@ func queueDead(_ context.Context, args []string, stdout, stderr io.Writer) error
 				if d.Err != nil {
 					reason = "unreadable: " + d.Err.Error()
 				} else {
-					id, typ, vid = d.Record.ID.String(), cell(string(d.Record.Type)), cell(d.Record.VisitorID)
+					id, typ, vid = d.Record.ID().String(), cell(string(d.Record.Type())), cell(d.Record.VisitorID())
 				}
 				row(tw, strconv.FormatUint(d.Seq, 10), cell(d.Sink), at, truncate(cell(reason), queueReasonWidth), id, typ, vid)
 			}
@@ -213,16 +213,16 @@ func queueDead(_ context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func newRecordJSON(r hits.Record) recordJSON {
-	created := r.Created
+	created := r.Created()
 	return recordJSON{
-		ID:          r.ID.String(),
-		Kind:        r.Kind.String(),
-		Type:        string(r.Type),
-		EnvID:       r.EnvID,
-		VisitorID:   r.VisitorID,
-		AnonymousID: r.AnonymousID,
+		ID:          r.ID().String(),
+		Kind:        r.Kind().String(),
+		Type:        string(r.Type()),
+		EnvID:       r.EnvID(),
+		VisitorID:   r.VisitorID(),
+		AnonymousID: r.AnonymousID(),
 		Created:     &created,
-		Fields:      r.Fields,
+		Fields:      r.Fields(),
 	}
 }
 

@@ -36,8 +36,8 @@ func TestQueuePeek(t *testing.T) {
 		for i, sink := range []string{"archive", "archive", "events", "events"} {
 			assert.Regexp(t, "^"+strconv.Itoa(i%2+1)+" +"+sink+" +0 ", out[i+1])
 		}
-		assert.Regexp(t, `^1 +events +0 +1m3\ds +hit +PAGEVIEW +v1 +`+recs[0].ID.String()+` +\{"dl":"https://x/1"\}$`, out[3])
-		assert.Regexp(t, `^2 +events +0 +0s +hit +PAGEVIEW +"v2\\tbad" +`+recs[1].ID.String()+` +\{"dl":"https://x/éé`, out[4])
+		assert.Regexp(t, `^1 +events +0 +1m3\ds +hit +PAGEVIEW +v1 +`+recs[0].ID().String()+` +\{"dl":"https://x/1"\}$`, out[3])
+		assert.Regexp(t, `^2 +events +0 +0s +hit +PAGEVIEW +"v2\\tbad" +`+recs[1].ID().String()+` +\{"dl":"https://x/éé`, out[4])
 		fields := out[4][strings.Index(out[4], `{"dl"`):]
 		assert.Equal(t, queueFieldsWidth, utf8.RuneCountInString(fields))
 		assert.True(t, strings.HasSuffix(fields, "é…"), fields)
@@ -76,15 +76,15 @@ func TestQueuePeek(t *testing.T) {
 			assert.EqualValues(t, i+1, e.Seq)
 			assert.Zero(t, e.Attempts)
 			assert.Positive(t, e.Size)
-			assert.Equal(t, want.ID.String(), e.ID)
+			assert.Equal(t, want.ID().String(), e.ID)
 			assert.Equal(t, "hit", e.Kind)
 			assert.Equal(t, "PAGEVIEW", e.Type)
 			assert.Equal(t, "env", e.EnvID)
-			assert.Equal(t, want.VisitorID, e.VisitorID)
+			assert.Equal(t, want.VisitorID(), e.VisitorID)
 			assert.Empty(t, e.AnonymousID)
 			require.NotNil(t, e.Created)
-			assert.True(t, want.Created.Equal(*e.Created), "created %v, want %v", e.Created, want.Created)
-			assert.JSONEq(t, string(want.Fields), string(e.Fields))
+			assert.True(t, want.Created().Equal(*e.Created), "created %v, want %v", e.Created, want.Created())
+			assert.JSONEq(t, string(want.Fields()), string(e.Fields))
 			assert.Empty(t, e.Error)
 		}
 		assert.Contains(t, out[0], `"fields":{"dl":"https://x/1"}`, "fields are raw JSON")
@@ -128,8 +128,8 @@ func TestQueueDead(t *testing.T) {
 			at, err := time.Parse(time.RFC3339, m[2])
 			require.NoError(t, err)
 			assert.WithinRange(t, at, start.Add(-time.Second), time.Now())
-			assert.Equal(t, recs[i].ID.String(), m[3])
-			assert.Equal(t, recs[i].VisitorID, m[4])
+			assert.Equal(t, recs[i].ID().String(), m[3])
+			assert.Equal(t, recs[i].VisitorID(), m[4])
 		}
 	})
 
@@ -150,11 +150,11 @@ func TestQueueDead(t *testing.T) {
 			require.NotNil(t, d.At)
 			assert.WithinRange(t, *d.At, start.Add(-time.Second), time.Now())
 			want := recs[i]
-			assert.Equal(t, want.ID.String(), d.ID)
+			assert.Equal(t, want.ID().String(), d.ID)
 			assert.Equal(t, "hit", d.Kind)
 			assert.Equal(t, "PAGEVIEW", d.Type)
-			assert.Equal(t, want.VisitorID, d.VisitorID)
-			assert.JSONEq(t, string(want.Fields), string(d.Fields))
+			assert.Equal(t, want.VisitorID(), d.VisitorID)
+			assert.JSONEq(t, string(want.Fields()), string(d.Fields))
 			assert.Empty(t, d.Error)
 			assert.Nil(t, d.Raw)
 			assert.NotContains(t, l, `"raw"`)

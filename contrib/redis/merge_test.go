@@ -35,14 +35,14 @@ func TestMergeSemantics(t *testing.T) {
 	}{
 		{name: "absent, non-activated", giveNext: newNot, want: newNot},
 		{name: "absent, activated", giveNext: newAct, want: newAct},
-		{name: "non-activated, same non-activated", giveCur: `{"VariationID":"old","Activated":false}`, giveNext: oldNot, want: oldNot},
-		{name: "non-activated, same activated", giveCur: `{"VariationID":"old","Activated":false}`, giveNext: oldAct, want: oldAct},
-		{name: "non-activated, other non-activated", giveCur: `{"VariationID":"old","Activated":false}`, giveNext: newNot, want: newNot},
-		{name: "non-activated, other activated", giveCur: `{"VariationID":"old","Activated":false}`, giveNext: newAct, want: newAct},
-		{name: "activated, same non-activated stays activated", giveCur: `{"VariationID":"old","Activated":true}`, giveNext: oldNot, want: oldAct},
-		{name: "activated, same activated", giveCur: `{"VariationID":"old","Activated":true}`, giveNext: oldAct, want: oldAct},
-		{name: "activated, other non-activated replaces", giveCur: `{"VariationID":"old","Activated":true}`, giveNext: newNot, want: newNot},
-		{name: "activated, other activated replaces", giveCur: `{"VariationID":"old","Activated":true}`, giveNext: newAct, want: newAct},
+		{name: "non-activated, same non-activated", giveCur: notAct, giveNext: oldNot, want: oldNot},
+		{name: "non-activated, same activated", giveCur: notAct, giveNext: oldAct, want: oldAct},
+		{name: "non-activated, other non-activated", giveCur: notAct, giveNext: newNot, want: newNot},
+		{name: "non-activated, other activated", giveCur: notAct, giveNext: newAct, want: newAct},
+		{name: "activated, same non-activated stays activated", giveCur: act, giveNext: oldNot, want: oldAct},
+		{name: "activated, same activated", giveCur: act, giveNext: oldAct, want: oldAct},
+		{name: "activated, other non-activated replaces", giveCur: act, giveNext: newNot, want: newNot},
+		{name: "activated, other activated replaces", giveCur: act, giveNext: newAct, want: newAct},
 		// Names matched regardless of case, as encoding/json does.
 		{name: "lower-case activated, same non-activated", giveCur: `{"variationId":"old","activated":true}`, giveNext: oldNot, want: oldAct},
 		// What Load skips is overwritten.

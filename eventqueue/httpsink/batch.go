@@ -99,10 +99,10 @@ func (s *Sink) putScratch(sc *scratch) {
 func (sc *scratch) split(batch []eventqueue.Record) {
 	sc.groups = sc.groups[:0]
 	sc.recs = sc.recs[:0]
-	ep, env := endpointOf(batch[0].Kind), batch[0].EnvID
+	ep, env := endpointOf(batch[0].Kind()), batch[0].EnvID()
 	one := true
 	for i := range batch {
-		if endpointOf(batch[i].Kind) != ep || batch[i].EnvID != env {
+		if endpointOf(batch[i].Kind()) != ep || batch[i].EnvID() != env {
 			one = false
 			break
 		}
@@ -118,7 +118,7 @@ func (sc *scratch) split(batch []eventqueue.Record) {
 	// each group costs at least one request, which dwarfs the search.
 	sc.idx = sc.idx[:0]
 	for i := range batch {
-		ep, env := endpointOf(batch[i].Kind), batch[i].EnvID
+		ep, env := endpointOf(batch[i].Kind()), batch[i].EnvID()
 		k := 0
 		for k < len(sc.groups) && (sc.groups[k].ep != ep || sc.groups[k].env != env) {
 			k++
@@ -213,7 +213,7 @@ func (s *Sink) sendGroup(ctx context.Context, sc *scratch, g group) error {
 func invalid(ep endpoint, recs []hits.Record, err error) error {
 	for i := range recs {
 		if verr := recs[i].Validate(); verr != nil {
-			err = fmt.Errorf("record %s: %w", recs[i].ID, verr)
+			err = fmt.Errorf("record %s: %w", recs[i].ID(), verr)
 			break
 		}
 	}

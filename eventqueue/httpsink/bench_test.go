@@ -13,9 +13,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/httpx"
+	"github.com/seed27eed597/flagship-go/internal/version"
 )
 
 const benchEnv = "bench-env"
@@ -99,9 +100,9 @@ func benchSink(b *testing.B, batch []eventqueue.Record) {
 // setHeaders sets the headers of flagship's direct sender.
 func setHeaders(req *http.Request) {
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "flagship-go/"+decision.SDKVersion)
+	req.Header.Set("User-Agent", version.UserAgent)
 	req.Header.Set("x-sdk-client", "go")
-	req.Header.Set("x-sdk-version", decision.SDKVersion)
+	req.Header.Set("x-sdk-version", version.SDK)
 }
 
 // postOnce posts body and checks the answer, draining and closing it.
@@ -125,7 +126,7 @@ func postOnce(ctx context.Context, client *http.Client, url string, body []byte)
 
 func benchRaw(b *testing.B, batch []eventqueue.Record) {
 	srv := collector(b)
-	client := newClient(DefaultTimeout)
+	client := httpx.NewClient(DefaultTimeout)
 	defer client.CloseIdleConnections()
 	recs := make([]hits.Record, len(batch))
 	for i := range batch {
@@ -141,7 +142,7 @@ func benchRaw(b *testing.B, batch []eventqueue.Record) {
 
 func benchDirect(b *testing.B, batch []eventqueue.Record) {
 	srv := collector(b)
-	client := newClient(DefaultTimeout)
+	client := httpx.NewClient(DefaultTimeout)
 	defer client.CloseIdleConnections()
 	url := srv.URL + "/events"
 	var next atomic.Uint64

@@ -44,6 +44,19 @@
 // on its own. The queue isolates such records by splitting the batch and
 // moves them to its dead letters.
 //
+// # Redirects
+//
+// A body is written once and never re-sent, so no redirect delivers
+// anything, and every redirect is final. The Sink's own HTTP client (and
+// the flagship client's) follows none: a 307 or 308 answer, and a 301, 302
+// or 303 one, which would turn the POST into a GET, are [*StatusError]s as
+// above. A redirect to another origin (scheme, host or port) is refused
+// before anything is sent there, so that the API key never leaves the
+// configured host: Send returns an error saying "redirect to another
+// origin refused", marked with [eventqueue.Permanent]. A caller's
+// Options.HTTPClient follows its own policy; a redirect it followed as a
+// GET is a permanent failure too, as nothing was delivered.
+//
 // The API key is sent, as x-api-key, on activation requests only. It
 // never appears in an error, a log or the printed form of a [Sink].
 //
@@ -51,7 +64,9 @@
 //
 // A Sink is safe for concurrent use. Close closes the idle connections of
 // the HTTP client the Sink made (never those of Options.HTTPClient); the
-// Sink stays usable.
+// Sink stays usable. Until then, that client's keep-alive connections stay
+// open (two goroutines each) for up to 90 s of idleness: call Close when
+// done with the Sink, for example before a goroutine leak check.
 //
 // A Send that fails part way makes the queue retry the whole batch, so
 // the requests that had succeeded are sent again: delivery is at least

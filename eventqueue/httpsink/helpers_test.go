@@ -22,6 +22,25 @@ import (
 // or a printed Sink.
 const testKey = "sk-test-3f9b1c0de8a7"
 
+// hangLimit bounds a call a test expects to return: far above what the
+// call needs, it turns a hang into a failure without timing the call.
+const hangLimit = 30 * time.Second
+
+// returns calls f on a goroutine of its own and returns its error,
+// failing tb as hung if f has not returned within hangLimit.
+func returns(tb testing.TB, what string, f func() error) error {
+	tb.Helper()
+	done := make(chan error, 1) // buffered: a hung f's goroutine never blocks on it
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(hangLimit):
+		tb.Fatalf("%s hung: no return after %v", what, hangLimit)
+		return nil
+	}
+}
+
 // t0 is the creation time of the tests' records.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 

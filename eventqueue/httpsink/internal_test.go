@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -49,11 +51,14 @@ func TestPutScratchBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.give.recs[0].EnvID = "env"
+			r, err := hits.NewRecord(uuid.New(), "env", "v", "", time.Now(), hits.Page{URL: "https://x"})
+			require.NoError(t, err)
+			tt.give.recs[0] = r
 			tt.give.groups = append(tt.give.groups, group{env: "env"})
 			recs := tt.give.recs
 			s.putScratch(tt.give)
-			assert.Empty(t, recs[0].EnvID, "records are cleared")
+			assert.True(t, recs[0].IsZero(), "records are cleared")
+			assert.Empty(t, recs[0].EnvID(), "records are cleared")
 			assert.Empty(t, tt.give.recs)
 			assert.Empty(t, tt.give.groups)
 			assert.Equal(t, tt.wantRecs, tt.give.recs != nil)

@@ -42,9 +42,11 @@ type Options struct {
 	APIKey string
 	// HTTPClient sends the requests, possibly from several goroutines at
 	// once; it is used as is and never closed. nil means a client of the
-	// Sink's own, with a transport cloned from http.DefaultTransport,
-	// Timeout as its timeout, and redirects refused. A redirect is a
-	// permanent failure in any case: a body is never re-sent.
+	// Sink's own, on a transport of its own whose idle connections
+	// [Sink.Close] closes, with Timeout as its timeout; it refuses, with
+	// an error, redirects to another origin (scheme, host or port), so
+	// that the API key never reaches another host. A body is never
+	// re-sent: see the package documentation for what a redirect does.
 	HTTPClient *http.Client
 	// Timeout bounds each request, also on a caller's HTTPClient.
 	// 0 means DefaultTimeout; it must not be negative.
@@ -72,7 +74,7 @@ func (o *Options) validate() error {
 		}
 	}
 	if o.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("Timeout %v is negative", o.Timeout))
+		errs = append(errs, fmt.Errorf("option Timeout %v is negative", o.Timeout))
 	}
 	if o.MaxBodyBytes != 0 && o.MaxBodyBytes < minMaxBodyBytes {
 		errs = append(errs, fmt.Errorf("MaxBodyBytes %d is below %d", o.MaxBodyBytes, minMaxBodyBytes))
@@ -119,18 +121,4 @@ func (o *Options) now() func() time.Time {
 		return o.Now
 	}
 	return time.Now
-}
-
-// newClient returns the client a Sink uses when given none: a transport
-// of its own, whose idle connections Close may close without touching
-// http.DefaultTransport's, the timeout, and no redirects.
-func newClient(timeout time.Duration) *http.Client {
-	c := &http.Client{
-		Timeout:       timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	if t, ok := http.DefaultTransport.(*http.Transport); ok {
-		c.Transport = t.Clone()
-	}
-	return c
 }

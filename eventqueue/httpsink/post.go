@@ -16,13 +16,12 @@ import (
 	"unicode"
 
 	"github.com/seed27eed597/flagship-go/eventqueue"
+	"github.com/seed27eed597/flagship-go/internal/httpx"
 )
 
-// Bounds on what is read of an answer.
-const (
-	maxReason = 1 << 10  // kept as StatusError.Body
-	maxDrain  = 64 << 10 // read, then discarded, so that the connection is reused
-)
+// maxReason bounds what is read of a non-2xx answer, kept as
+// StatusError.Body; the rest is drained by httpx.DrainClose.
+const maxReason = 1 << 10
 
 // post sends sc.body to ep and classifies the outcome.
 func (s *Sink) post(ctx context.Context, sc *scratch, ep endpoint) error {
@@ -44,9 +43,13 @@ func (s *Sink) post(ctx context.Context, sc *scratch, ep endpoint) error {
 	req.GetBody = nil // the body is written once: no replay, no redirect re-sending it
 	req.Header = s.header(ep)
 	resp, err := s.client.Do(req)
-	if err == nil {
+	switch {
+	case err == nil:
 		err = s.check(ep, resp)
-	} else {
+	case errors.Is(err, httpx.ErrCrossOriginRedirect):
+		// Final, as every redirect is: see the package documentation.
+		err = eventqueue.Permanent(fmt.Errorf("httpsink: %s: %w", ep, err))
+	default:
 		err = fmt.Errorf("httpsink: %s: %w", ep, err)
 	}
 	if !wrote.Load() {
@@ -65,17 +68,17 @@ func (s *Sink) check(ep endpoint, resp *http.Response) error {
 	if r := resp.Request; r != nil && r.Method != http.MethodPost {
 		// A caller's client followed a 301, 302 or 303 with a GET and no
 		// body: whatever the answer, nothing was delivered.
-		drainClose(resp.Body)
+		httpx.DrainClose(resp.Body)
 		return eventqueue.Permanent(fmt.Errorf("httpsink: %s: redirect followed as a %s request, nothing delivered", ep, r.Method))
 	}
 	code := resp.StatusCode
 	if code >= 200 && code <= 299 {
-		drainClose(resp.Body)
+		httpx.DrainClose(resp.Body)
 		return nil
 	}
 	reason := make([]byte, maxReason)
 	n, _ := io.ReadFull(resp.Body, reason)
-	drainClose(resp.Body)
+	httpx.DrainClose(resp.Body)
 	err := error(&StatusError{Endpoint: ep.String(), StatusCode: code, Body: cleanReason(reason[:n])})
 	if code != http.StatusRequestTimeout && code != http.StatusTooManyRequests && code < 500 {
 		return eventqueue.Permanent(err)
@@ -84,13 +87,6 @@ func (s *Sink) check(ep endpoint, resp *http.Response) error {
 		return eventqueue.RetryAfter(err, d)
 	}
 	return err
-}
-
-// drainClose reads what is left of a response body, up to a bound, so
-// that the connection can be reused, and closes it.
-func drainClose(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
-	_ = body.Close()
 }
 
 // cleanReason turns the start of an answer's body into a one-line

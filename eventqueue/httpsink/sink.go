@@ -8,9 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/httpx"
+	"github.com/seed27eed597/flagship-go/internal/version"
 )
 
 // apiKey holds the API key; it never prints.
@@ -31,9 +32,8 @@ func (apiKey) LogValue() slog.Value { return slog.StringValue("REDACTED") }
 type Sink struct {
 	eventsURL   string
 	activateURL string
-	key         *apiKey // a pointer, so that printing the Sink shows no key
-	client      *http.Client
-	owned       bool // client was made here, so its idle connections are ours to close
+	key         *apiKey      // a pointer, so that printing the Sink shows no key
+	client      httpx.Client // made by New when Options.HTTPClient is nil
 	timeout     time.Duration
 	maxBody     int
 	now         func() time.Time
@@ -55,15 +55,11 @@ func New(opts Options) (*Sink, error) {
 		eventsURL:   opts.EventsURL,
 		activateURL: opts.ActivateURL,
 		key:         &k,
-		client:      opts.HTTPClient,
 		timeout:     opts.timeout(),
 		maxBody:     opts.maxBodyBytes(),
 		now:         opts.now(),
 	}
-	if s.client == nil {
-		s.client = newClient(s.timeout)
-		s.owned = true
-	}
+	s.client = httpx.ClientFor(opts.HTTPClient, s.timeout)
 	return s, nil
 }
 
@@ -105,9 +101,7 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 // a later Send opens new connections. Close is safe to call more than
 // once.
 func (s *Sink) Close() {
-	if s.owned {
-		s.client.CloseIdleConnections()
-	}
+	s.client.CloseIdle()
 }
 
 // url returns the URL of ep.
@@ -122,9 +116,9 @@ func (s *Sink) url(ep endpoint) string {
 func (s *Sink) header(ep endpoint) http.Header {
 	h := make(http.Header, 5)
 	h["Content-Type"] = []string{"application/json"}
-	h["User-Agent"] = []string{"flagship-go/" + decision.SDKVersion}
+	h["User-Agent"] = []string{version.UserAgent}
 	h["X-Sdk-Client"] = []string{"go"}
-	h["X-Sdk-Version"] = []string{decision.SDKVersion}
+	h["X-Sdk-Version"] = []string{version.SDK}
 	if ep == activateEndpoint && *s.key != "" {
 		h["X-Api-Key"] = []string{string(*s.key)}
 	}
@@ -134,5 +128,5 @@ func (s *Sink) header(ep endpoint) http.Header {
 // tooLarge returns the permanent error for a record whose body alone
 // exceeds the limit.
 func (s *Sink) tooLarge(r *hits.Record, size int) error {
-	return eventqueue.Permanent(fmt.Errorf("httpsink: record %s: body of %d bytes exceeds MaxBodyBytes %d", r.ID, size, s.maxBody))
+	return eventqueue.Permanent(fmt.Errorf("httpsink: record %s: body of %d bytes exceeds MaxBodyBytes %d", r.ID(), size, s.maxBody))
 }

@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/eventqueue/httpsink"
 	"github.com/seed27eed597/flagship-go/flagshiptest"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/version"
 )
 
 const env = flagshiptest.EnvID
@@ -95,9 +95,9 @@ func TestSendHeaders(t *testing.T) {
 			assert.Equal(t, "/v2/activate", act.Path)
 			for _, r := range reqs {
 				assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
-				assert.Equal(t, "flagship-go/"+decision.SDKVersion, r.Header.Get("User-Agent"))
+				assert.Equal(t, "flagship-go/"+version.SDK, r.Header.Get("User-Agent"))
 				assert.Equal(t, "go", r.Header.Get("x-sdk-client"))
-				assert.Equal(t, decision.SDKVersion, r.Header.Get("x-sdk-version"))
+				assert.Equal(t, version.SDK, r.Header.Get("x-sdk-version"))
 			}
 			assert.NotContains(t, events.Header, "X-Api-Key")
 			assert.Equal(t, tt.wantActKey, act.Header.Get("x-api-key"))
@@ -196,7 +196,7 @@ func TestSendSplits(t *testing.T) {
 	// Greedy: each body holds exactly the records hits would pack.
 	var pages []hits.Record
 	for _, r := range recs {
-		if r.Kind == hits.KindHit {
+		if r.Kind() == hits.KindHit {
 			pages = append(pages, r)
 		}
 	}
@@ -287,7 +287,7 @@ func TestSendRecordTooLarge(t *testing.T) {
 			err := s.Send(t.Context(), batch)
 			require.Error(t, err)
 			assert.True(t, eventqueue.IsPermanent(err), err)
-			assert.Contains(t, err.Error(), big.ID.String())
+			assert.Contains(t, err.Error(), big.ID().String())
 			assert.Contains(t, err.Error(), "exceeds MaxBodyBytes 1024")
 			for _, r := range rec.received() {
 				assert.NotContains(t, string(r.Body), "aaaa")
@@ -296,36 +296,35 @@ func TestSendRecordTooLarge(t *testing.T) {
 	}
 }
 
+// TestSendInvalidRecord: the only invalid record a sink can be handed is
+// the zero Record (a record is valid by construction: what the sink used
+// to refuse, such as fields that are not an object or an unknown kind, is
+// now refused by NewRecord or, for stored bytes, by UnmarshalBinary). It
+// is refused permanently, naming the record.
 func TestSendInvalidRecord(t *testing.T) {
-	notObject := page(t, env, "https://x/1")
-	notObject.Fields = []byte(`["dl"]`)
-	unknownKind := page(t, env, "https://x/2")
-	unknownKind.Kind = 9
-	badActivation := activation(t, env, "vg")
-	badActivation.Fields = []byte(`{"caid":"vg","vaid":"v","t":"CAMPAIGN"}`)
-	noEnv := page(t, env, "https://x/3")
-	noEnv.EnvID = ""
-
 	tests := []struct {
 		name string
 		give hits.Record
 		want string
 	}{
-		{name: "fields not an object", give: notObject, want: "Fields must be a JSON object"},
-		{name: "unknown kind", give: unknownKind, want: "Kind Kind(9) is unknown"},
-		{name: "activation with an extra member", give: badActivation, want: `Fields must be {"caid":string,"vaid":string}`},
-		{name: "no environment", give: noEnv, want: "EnvID must not be empty"},
+		{name: "zero record", give: hits.Record{}, want: "the zero Record"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := newRecorder(t, nil)
 			s := rec.sink(t, httpsink.Options{})
-			err := s.Send(t.Context(), queued(page(t, env, "https://ok"), tt.give))
-			require.Error(t, err)
-			assert.True(t, eventqueue.IsPermanent(err), err)
-			assert.ErrorIs(t, err, hits.ErrInvalidRecord)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.Contains(t, err.Error(), tt.give.ID.String())
+			for _, batch := range [][]eventqueue.Record{
+				queued(page(t, env, "https://ok"), tt.give),
+				queued(tt.give),
+				queued(tt.give, activation(t, env, "vg")),
+			} {
+				err := s.Send(t.Context(), batch)
+				require.Error(t, err)
+				assert.True(t, eventqueue.IsPermanent(err), err)
+				assert.ErrorIs(t, err, hits.ErrInvalidRecord)
+				assert.Contains(t, err.Error(), tt.want)
+				assert.Contains(t, err.Error(), tt.give.ID().String())
+			}
 		})
 	}
 }

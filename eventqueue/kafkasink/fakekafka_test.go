@@ -174,12 +174,12 @@ func TestSendProducesOneMessagePerRecord(t *testing.T) {
 	wantKind := []string{"hit", "activation", "consent", "hit"}
 	wantType := []string{"PAGEVIEW", "ACTIVATION", "EVENT", "EVENT"}
 	for i, rec := range batch {
-		m, ok := byID[rec.ID.String()]
+		m, ok := byID[rec.ID().String()]
 		require.True(t, ok, "record %d produced", i)
 		assert.Equal(t, wantTopic[i], m.Topic, "record %d", i)
-		assert.Equal(t, rec.VisitorID, string(m.Key))
-		assert.EqualValues(t, partitionOf(rec.VisitorID, 3), m.Partition, "a visitor's messages share the Murmur2 partition")
-		assert.True(t, m.Time.Equal(rec.Created), "the creation time: %v, want %v", m.Time, rec.Created)
+		assert.Equal(t, rec.VisitorID(), string(m.Key))
+		assert.EqualValues(t, partitionOf(rec.VisitorID(), 3), m.Partition, "a visitor's messages share the Murmur2 partition")
+		assert.True(t, m.Time.Equal(rec.Created()), "the creation time: %v, want %v", m.Time, rec.Created())
 		want, err := appendValue(nil, &rec.Record)
 		require.NoError(t, err)
 		assert.Equal(t, string(want), string(m.Value))
@@ -187,7 +187,7 @@ func TestSendProducesOneMessagePerRecord(t *testing.T) {
 			{Key: HeaderSchemaVersion, Value: []byte("1")},
 			{Key: HeaderKind, Value: []byte(wantKind[i])},
 			{Key: HeaderHitType, Value: []byte(wantType[i])},
-			{Key: HeaderRecordID, Value: []byte(rec.ID.String())},
+			{Key: HeaderRecordID, Value: []byte(rec.ID().String())},
 		}, m.Headers)
 	}
 }
@@ -222,14 +222,16 @@ func TestSendPartitionRejected(t *testing.T) {
 			for i := range 12 {
 				batch = append(batch, pageOf(t, "visitor-"+uuid.NewString()[:8]))
 				if i == 4 {
+					// A record the sink refuses: the zero Record, the only
+					// invalid one (an unknown kind cannot be built).
 					bad := pageOf(t, "bad")
-					bad.Kind = 9
+					bad.Record = hits.Record{}
 					batch = append(batch, bad)
 				}
 			}
 			parts := map[int]bool{}
 			for _, r := range batch {
-				parts[partitionOf(r.VisitorID, 2)] = true
+				parts[partitionOf(r.VisitorID(), 2)] = true
 			}
 			if len(parts) < 2 {
 				t.Skip("every visitor on one partition") // 2^-11
@@ -242,16 +244,16 @@ func TestSendPartitionRejected(t *testing.T) {
 			var delivered []string
 			for i, r := range batch {
 				switch {
-				case r.Kind == 9:
+				case r.IsZero():
 					assert.True(t, eventqueue.IsPermanent(errs[i]), "record %d", i)
-				case partitionOf(r.VisitorID, 2) == rejected:
+				case partitionOf(r.VisitorID(), 2) == rejected:
 					require.Error(t, errs[i], "record %d", i)
 					assert.Equal(t, tt.wantPermanent, eventqueue.IsPermanent(errs[i]), "record %d: %v", i, errs[i])
 					assert.ErrorIs(t, errs[i], tt.giveCode)
 					assert.Contains(t, errs[i].Error(), "kafkasink: produce to events: ")
 				default:
 					assert.NoError(t, errs[i], "record %d", i)
-					delivered = append(delivered, r.ID.String())
+					delivered = append(delivered, r.ID().String())
 				}
 			}
 			var stored []string
@@ -314,7 +316,7 @@ func TestQueueIsolatesMessageTooLarge(t *testing.T) {
 		r, err := hits.NewRecord(uuid.New(), "env", "visitor-"+uuid.NewString()[:6], "", time.Now(), hits.Page{URL: url})
 		require.NoError(t, err)
 		if i == 23 {
-			poison = r.ID
+			poison = r.ID()
 		}
 		recs = append(recs, r)
 		require.NoError(t, q.Enqueue(context.Background(), r))
@@ -335,16 +337,16 @@ func TestQueueIsolatesMessageTooLarge(t *testing.T) {
 		count[string(m.Headers[3].Value)]++
 	}
 	for _, r := range recs {
-		if r.ID == poison {
-			assert.Zero(t, count[r.ID.String()])
+		if r.ID() == poison {
+			assert.Zero(t, count[r.ID().String()])
 			continue
 		}
-		assert.Equal(t, 1, count[r.ID.String()], "record %s stored once", r.ID)
+		assert.Equal(t, 1, count[r.ID().String()], "record %s stored once", r.ID())
 	}
 	dead, err := q.DeadLetters(10)
 	require.NoError(t, err)
 	require.Len(t, dead, 1)
-	assert.Equal(t, poison, dead[0].Record.ID)
+	assert.Equal(t, poison, dead[0].Record.ID())
 	assert.Equal(t, DefaultName, dead[0].Sink)
 	assert.Contains(t, dead[0].Reason, "kafkasink: produce to events: [10] Message Size Too Large")
 	var st eventqueue.SinkStats

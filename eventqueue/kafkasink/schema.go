@@ -76,21 +76,21 @@ func appendValue(b []byte, r *hits.Record) ([]byte, error) {
 	b = append(b, `{"schema":1,"id":"`...)
 	b = appendUUID(b, r)
 	b = append(b, `","kind":`...)
-	b = appendString(b, r.Kind.String())
+	b = appendString(b, r.Kind().String())
 	b = append(b, `,"type":`...)
-	b = appendString(b, string(r.Type))
+	b = appendString(b, string(r.Type()))
 	b = append(b, `,"env_id":`...)
-	b = appendString(b, r.EnvID)
+	b = appendString(b, r.EnvID())
 	b = append(b, `,"visitor_id":`...)
-	b = appendString(b, r.VisitorID)
-	if r.AnonymousID != "" {
+	b = appendString(b, r.VisitorID())
+	if r.AnonymousID() != "" {
 		b = append(b, `,"anonymous_id":`...)
-		b = appendString(b, r.AnonymousID)
+		b = appendString(b, r.AnonymousID())
 	}
 	b = append(b, `,"created":"`...)
-	b = appendTime(b, r.Created)
+	b = appendTime(b, r.Created())
 	b = append(b, `","fields":`...)
-	b, err := appendFields(b, r.Fields, fieldNames[r.Type])
+	b, err := appendFields(b, r.Fields(), fieldNames[r.Type()])
 	if err != nil {
 		return b[:start], err
 	}
@@ -115,9 +115,9 @@ func appendTime(b []byte, t time.Time) []byte {
 	return b
 }
 
-// appendUUID appends r.ID in its canonical form (8-4-4-4-12 hex digits).
+// appendUUID appends r.ID() in its canonical form (8-4-4-4-12 hex digits).
 func appendUUID(b []byte, r *hits.Record) []byte {
-	for i, c := range r.ID {
+	for i, c := range r.ID() {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
 			b = append(b, '-')
 		}

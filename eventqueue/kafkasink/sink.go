@@ -73,7 +73,7 @@ func New(opts Options) (*Sink, error) {
 			t = o.Topic
 		}
 		if t != "" && !validTopic(t) {
-			return nil, fmt.Errorf("%w: topic %q: want 1 to 249 of [a-zA-Z0-9._-], not . or ..", ErrInvalidOptions, t)
+			return nil, fmt.Errorf("%w: topic %q: want 1 to 249 of [a-zA-Z0-9._-], other than \".\" and \"..\"", ErrInvalidOptions, t)
 		}
 		s.topics[k] = t
 	}
@@ -236,7 +236,7 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 	size := 0
 	for i := range batch {
 		r := &batch[i].Record
-		size += 256 + 2*len(r.Fields) + 2*len(r.VisitorID) + len(r.AnonymousID) + len(r.EnvID)
+		size += 256 + 2*len(r.Fields()) + 2*len(r.VisitorID()) + len(r.AnonymousID()) + len(r.EnvID())
 	}
 	// The buffers come from a pool and go back to it only if every write
 	// completed: a write cut short by ctx leaves kafka-go's batches, which
@@ -265,8 +265,8 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 	}
 	for i := range batch {
 		r := &batch[i].Record
-		if r.Kind < 1 || int(r.Kind) >= len(s.topics) {
-			fail(i, eventqueue.Permanent(fmt.Errorf("kafkasink: record kind %v", r.Kind)))
+		if r.Kind() < 1 || int(r.Kind()) >= len(s.topics) {
+			fail(i, eventqueue.Permanent(fmt.Errorf("kafkasink: record kind %v", r.Kind())))
 			continue
 		}
 		start := len(arena)
@@ -277,23 +277,23 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 		}
 		value := arena[start:len(arena):len(arena)]
 		start = len(arena)
-		arena = append(arena, r.VisitorID...)
+		arena = append(arena, r.VisitorID()...)
 		key := arena[start:len(arena):len(arena)]
 		start = len(arena)
 		arena = appendUUID(arena, r)
 		id := arena[start:len(arena):len(arena)]
-		typ, ok := typeHeader[r.Type]
+		typ, ok := typeHeader[r.Type()]
 		if !ok {
-			typ = []byte(r.Type)
+			typ = []byte(r.Type())
 		}
 		h := len(headers)
 		headers = append(headers,
 			kafka.Header{Key: HeaderSchemaVersion, Value: schemaHeader},
-			kafka.Header{Key: HeaderKind, Value: kindHeader[r.Kind]},
+			kafka.Header{Key: HeaderKind, Value: kindHeader[r.Kind()]},
 			kafka.Header{Key: HeaderHitType, Value: typ},
 			kafka.Header{Key: HeaderRecordID, Value: id},
 		)
-		m := kafka.Message{Topic: s.topics[r.Kind], Key: key, Value: value, Headers: headers[h:len(headers):len(headers)], Time: r.Created}
+		m := kafka.Message{Topic: s.topics[r.Kind()], Key: key, Value: value, Headers: headers[h:len(headers):len(headers)], Time: r.Created()}
 		if n := messageSize(&m); n > s.maxBytes {
 			fail(i, eventqueue.Permanent(fmt.Errorf("kafkasink: message of %d bytes exceeds MaxMessageBytes (%d)", n, s.maxBytes)))
 			continue

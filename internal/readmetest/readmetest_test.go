@@ -117,9 +117,11 @@ func TestIsSeparator(t *testing.T) {
 
 func TestFieldNames(t *testing.T) {
 	type s struct {
-		A       int
-		b       string
-		C, D    bool
+		A int
+		//lint:ignore U1000 unexported on purpose: FieldNames must skip it
+		b    string
+		C, D bool
+		//lint:ignore U1000 unexported on purpose: FieldNames must skip it
 		e       float64
 		Z       []byte
 		Options struct{ X int }

@@ -300,7 +300,7 @@ func (r *Report) Check() error {
 	hitsSink := r.sink(flagship.SinkHTTPHits)
 	actsSink := r.sink(flagship.SinkHTTPActivations)
 	if httpSent := hitsSink.Sent + actsSink.Sent; httpSent != r.Queue.Enqueued {
-		errs = append(errs, fmt.Errorf("Flagship endpoints: %d records delivered of %d enqueued", httpSent, r.Queue.Enqueued))
+		errs = append(errs, fmt.Errorf("%s and %s together: %d records delivered of %d enqueued", flagship.SinkHTTPHits, flagship.SinkHTTPActivations, httpSent, r.Queue.Enqueued))
 	}
 	if got := uint64(totalHits(r.ServerHits)); got != hitsSink.Sent {
 		errs = append(errs, fmt.Errorf("local server accepted %d hits, the queue delivered %d", got, hitsSink.Sent))

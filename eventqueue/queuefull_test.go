@@ -11,13 +11,13 @@ import (
 	"github.com/seed27eed597/flagship-go/eventqueue"
 )
 
-// TestReviewDeadSinkHoldsBackHealthyOne: the Kafka sink's doc and the
+// TestDeadSinkHoldsBackHealthyOne: the Kafka sink's doc and the
 // README said a Kafka outage never holds back Flagship's delivery. It does
 // once the dead sink's backlog reaches MaxRecords (or the queue's
 // MaxBytes): Enqueue then refuses the record for every sink, the healthy
 // one included. (The docs now say so; this pins the behaviour they
 // describe.)
-func TestReviewDeadSinkHoldsBackHealthyOne(t *testing.T) {
+func TestDeadSinkHoldsBackHealthyOne(t *testing.T) {
 	down := &recorder{fail: func(context.Context, []eventqueue.Record) error { return errors.New("kafka down") }}
 	up := &recorder{}
 	q := openQueue(t, queuePath(t), eventqueue.Options{

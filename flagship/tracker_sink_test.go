@@ -15,33 +15,33 @@ import (
 	"github.com/seed27eed597/flagship-go/hits"
 )
 
-// reviewTracker is a visitor.Tracker and visitor.Purger that keeps what
+// keepTracker is a visitor.Tracker and visitor.Purger that keeps what
 // it is given.
-type reviewTracker struct {
+type keepTracker struct {
 	mu     sync.Mutex
 	recs   []hits.Record
 	purged []string
 }
 
-func (t *reviewTracker) Enqueue(_ context.Context, r hits.Record) error {
+func (t *keepTracker) Enqueue(_ context.Context, r hits.Record) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.recs = append(t.recs, r)
 	return nil
 }
 
-func (t *reviewTracker) Purge(_ context.Context, _ string, ids ...string) error {
+func (t *keepTracker) Purge(_ context.Context, _ string, ids ...string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.purged = append(t.purged, ids...)
 	return nil
 }
 
-// TestReviewTrackerAndSink: WithSink's destination receives the records
+// TestTrackerAndSink: WithSink's destination receives the records
 // also when WithTracker replaces the HTTP delivery (WithTracker: "The
 // queue file is still opened ... for sinks given by WithSink"; WithSink:
 // "every record of the kinds s takes is also delivered through s.Sink").
-func TestReviewTrackerAndSink(t *testing.T) {
+func TestTrackerAndSink(t *testing.T) {
 	srv := abServer(t)
 	var mu sync.Mutex
 	var got []eventqueue.Record
@@ -51,7 +51,7 @@ func TestReviewTrackerAndSink(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	tr := &reviewTracker{}
+	tr := &keepTracker{}
 	opts := append(flagshiptest.ClientOptions(srv.URL, t.TempDir()), flagship.WithTracker(tr),
 		flagship.WithSink(eventqueue.SinkConfig{Name: "mine", Sink: sink, FlushInterval: time.Millisecond}))
 	c, err := flagship.New(context.Background(), srv.EnvID(), "key", opts...)
@@ -69,5 +69,5 @@ func TestReviewTrackerAndSink(t *testing.T) {
 	defer tr.mu.Unlock()
 	assert.Len(t, tr.recs, 1, "the tracker got the hit")
 	require.Len(t, got, 1, "the WithSink destination got the hit too")
-	assert.Equal(t, tr.recs[0].ID, got[0].ID)
+	assert.Equal(t, tr.recs[0].ID(), got[0].ID())
 }

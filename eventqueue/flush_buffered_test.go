@@ -11,10 +11,10 @@ import (
 	"github.com/seed27eed597/flagship-go/eventqueue"
 )
 
-// TestReviewFlushCommitsBuffered: a Flush cut short by its ctx (a sink
+// TestFlushCommitsBuffered: a Flush cut short by its ctx (a sink
 // down) leaves a Buffered queue's records committed, not only handed to
 // the writer: "Close(ctx) ... leaves the rest durable" relies on it.
-func TestReviewFlushCommitsBuffered(t *testing.T) {
+func TestFlushCommitsBuffered(t *testing.T) {
 	down := &recorder{fail: func(context.Context, []eventqueue.Record) error { return errors.New("down") }}
 	opts := oneSink("rec", down)
 	opts.Durability = eventqueue.Buffered

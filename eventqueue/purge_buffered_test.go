@@ -11,12 +11,40 @@ import (
 	"github.com/seed27eed597/flagship-go/eventqueue"
 )
 
-// TestReviewPurgeDuringSendKeepsFlushWaiting: records purged while their
+// TestPurgeBufferedPending: in Buffered mode a hit handed to the
+// writer but not yet committed when the visitor withdraws consent must be
+// purged too, not committed and delivered afterwards.
+func TestPurgeBufferedPending(t *testing.T) {
+	path := queuePath(t)
+	rec := &recorder{}
+	opts := oneSink("rec", rec)
+	opts.Durability = eventqueue.Buffered
+	opts.BufferDelay = time.Hour // the writer would commit only at Close
+	q, err := eventqueue.Open(path, opts)
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, q.Enqueue(ctx, pageRecord(t, "v1")))
+	require.NoError(t, q.Enqueue(ctx, consentRecord(t, "v1")))
+	require.NoError(t, q.Enqueue(ctx, pageRecord(t, "v2")))
+	require.NoError(t, q.Purge(ctx, testEnv, "v1"))
+	require.NoError(t, q.Close())
+
+	q = openQueue(t, path, eventqueue.Options{})
+	entries, err := q.Peek("rec", 10)
+	require.NoError(t, err)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Record.VisitorID()+" "+e.Record.Kind().String())
+	}
+	require.Equal(t, []string{"v1 consent", "v2 hit"}, left, "v1's page hit was purged")
+}
+
+// TestPurgeDuringSendKeepsFlushWaiting: records purged while their
 // batch is being sent are still counted in deleting when the send
 // succeeds, but already gone from depth: Flush's depth-deleting then
 // undercounts until the writer's next commit (BufferDelay in Buffered
 // mode), and Flush returns while other records still wait for the sink.
-func TestReviewPurgeDuringSendKeepsFlushWaiting(t *testing.T) {
+func TestPurgeDuringSendKeepsFlushWaiting(t *testing.T) {
 	sending := make(chan []eventqueue.Record)
 	release := make(chan struct{})
 	n := 0
@@ -50,7 +78,7 @@ func TestReviewPurgeDuringSendKeepsFlushWaiting(t *testing.T) {
 	startRun(t, q)
 	first := <-sending
 	require.Len(t, first, 2)
-	require.Equal(t, "a", first[0].VisitorID)
+	require.Equal(t, "a", first[0].VisitorID())
 	require.NoError(t, q.Purge(ctx, testEnv, "a")) // while a's batch is out
 	close(release)
 
@@ -59,7 +87,7 @@ func TestReviewPurgeDuringSendKeepsFlushWaiting(t *testing.T) {
 	err := q.Flush(fctx)
 	var b int
 	for _, r := range rec.records() {
-		if r.VisitorID == "b" {
+		if r.VisitorID() == "b" {
 			b++
 		}
 	}

@@ -70,13 +70,13 @@ func storedIDs(f *fakeKafka) []string {
 	return ids
 }
 
-// TestReviewVisitorOrderAcrossWriterBatches: a Send whose messages for
+// TestVisitorOrderAcrossWriterBatches: a Send whose messages for
 // one partition exceed the writer's BatchBytes makes kafka-go produce
 // them in several requests, each acknowledged on its own. When the first
 // is refused (retryably) and the second accepted, the later records must
 // not overtake the earlier ones: a visitor's messages keep their order in
 // its partition.
-func TestReviewVisitorOrderAcrossWriterBatches(t *testing.T) {
+func TestVisitorOrderAcrossWriterBatches(t *testing.T) {
 	var mu sync.Mutex
 	produces := 0
 	f := &fakeKafka{partitions: 1, reject: func(string, int32, []producedRecord) kafka.Error {
@@ -102,7 +102,7 @@ func TestReviewVisitorOrderAcrossWriterBatches(t *testing.T) {
 
 	var want []string
 	for _, r := range recs {
-		want = append(want, r.ID.String())
+		want = append(want, r.ID().String())
 	}
 	got := storedIDs(f)
 	// Delivery is at least once: drop repeats, keep first appearances.
@@ -129,10 +129,10 @@ func requireSameOrder(t *testing.T, want, got []string) {
 	}
 }
 
-// TestReviewVisitorOrderBeyondWriterBatchSize: the same with a queue
+// TestVisitorOrderBeyondWriterBatchSize: the same with a queue
 // BatchSize above the writer's 1000 messages per batch (the queue takes up
 // to 10000).
-func TestReviewVisitorOrderBeyondWriterBatchSize(t *testing.T) {
+func TestVisitorOrderBeyondWriterBatchSize(t *testing.T) {
 	var mu sync.Mutex
 	produces := 0
 	f := &fakeKafka{partitions: 1, reject: func(string, int32, []producedRecord) kafka.Error {
@@ -157,7 +157,7 @@ func TestReviewVisitorOrderBeyondWriterBatchSize(t *testing.T) {
 	require.Empty(t, dead)
 	var want []string
 	for _, r := range recs {
-		want = append(want, r.ID.String())
+		want = append(want, r.ID().String())
 	}
 	seen := map[string]bool{}
 	var firsts []string
@@ -188,11 +188,11 @@ func bigSegment(t *testing.T, vid string, i, n int) hits.Record {
 	return r
 }
 
-// TestReviewSendStopsWhenEveryPartitionFails: a Send of several writer
+// TestSendStopsWhenEveryPartitionFails: a Send of several writer
 // batches whose first one fails on every partition, retryably (brokers
 // down), does not try the others: each would take the writer's full
 // attempts.
-func TestReviewSendStopsWhenEveryPartitionFails(t *testing.T) {
+func TestSendStopsWhenEveryPartitionFails(t *testing.T) {
 	f := &fakeKafka{partitions: 2, reject: func(string, int32, []producedRecord) kafka.Error { return kafka.NotEnoughReplicas }}
 	s := builtSinkOn(t, f, Options{Topic: "events", MaxAttempts: 1})
 	var batch []eventqueue.Record
@@ -211,11 +211,11 @@ func TestReviewSendStopsWhenEveryPartitionFails(t *testing.T) {
 	assert.LessOrEqual(t, f.produces, 2, "one produce request per partition, for the first writer batch only")
 }
 
-// TestReviewHeldBackBehindPermanentFailure: the broker refuses a
+// TestHeldBackBehindPermanentFailure: the broker refuses a
 // partition's batch for one message too large for it; that visitor's
 // later messages, held back, are delivered after the queue isolated the
 // culprit, in order, and only the culprit is dead-lettered.
-func TestReviewHeldBackBehindPermanentFailure(t *testing.T) {
+func TestHeldBackBehindPermanentFailure(t *testing.T) {
 	f := &fakeKafka{partitions: 1, reject: func(_ string, _ int32, recs []producedRecord) kafka.Error {
 		for _, r := range recs {
 			if len(r.Value) > 500_000 {
@@ -235,11 +235,11 @@ func TestReviewHeldBackBehindPermanentFailure(t *testing.T) {
 	}
 	dead := runQueue(t, s.Config(), recs)
 	require.Len(t, dead, 1)
-	assert.Equal(t, recs[1].ID, dead[0].Record.ID)
+	assert.Equal(t, recs[1].ID(), dead[0].Record.ID())
 	var want []string
 	for i, r := range recs {
 		if i != 1 {
-			want = append(want, r.ID.String())
+			want = append(want, r.ID().String())
 		}
 	}
 	seen := map[string]bool{}

@@ -13,11 +13,11 @@ import (
 	"github.com/seed27eed597/flagship-go/eventqueue"
 )
 
-// TestReviewNewRejectsUnknownCompression: kafka-go puts Compression & 7
+// TestNewRejectsUnknownCompression: kafka-go puts Compression & 7
 // in the record batch's attributes and compresses only with a codec it
 // knows (1 to 4): any other value sends batches the broker cannot read
 // (retried forever) or silently uncompressed ones (8). New must refuse it.
-func TestReviewNewRejectsUnknownCompression(t *testing.T) {
+func TestNewRejectsUnknownCompression(t *testing.T) {
 	for _, c := range []kafka.Compression{-1, 5, 7, 8} {
 		s, err := New(Options{Brokers: []string{"127.0.0.1:1"}, Topic: "t", Compression: c})
 		if !assert.ErrorIs(t, err, ErrInvalidOptions, "Compression %d", c) {
@@ -37,11 +37,11 @@ func TestReviewNewRejectsUnknownCompression(t *testing.T) {
 	}
 }
 
-// TestReviewWriterMaxMessageBytesOverBatchBytes: with a caller's writer,
+// TestWriterMaxMessageBytesOverBatchBytes: with a caller's writer,
 // a MaxMessageBytes above the writer's BatchBytes (kafka-go's 1 MiB when
 // zero) lets through messages for which kafka-go fails the whole
 // WriteMessages call: New must refuse it.
-func TestReviewWriterMaxMessageBytesOverBatchBytes(t *testing.T) {
+func TestWriterMaxMessageBytesOverBatchBytes(t *testing.T) {
 	w := syncWriter("w")
 	w.BatchBytes = 2048
 	_, err := New(Options{Writer: w, MaxMessageBytes: 4096})
@@ -53,9 +53,9 @@ func TestReviewWriterMaxMessageBytesOverBatchBytes(t *testing.T) {
 	require.NoError(t, s.Close())
 }
 
-// TestReviewWarnsWithTheWritersBatchTimeout: the warning about a caller's
+// TestWarnsWithTheWritersBatchTimeout: the warning about a caller's
 // writer's BatchTimeout reports that timeout, not 1 s.
-func TestReviewWarnsWithTheWritersBatchTimeout(t *testing.T) {
+func TestWarnsWithTheWritersBatchTimeout(t *testing.T) {
 	var buf bytes.Buffer
 	w := syncWriter("w")
 	w.BatchTimeout = 100 * time.Millisecond
@@ -98,13 +98,13 @@ func writerWorstCase(w *kafka.Writer) time.Duration {
 	return d
 }
 
-// TestReviewConfigSendTimeoutCoversWriterRetries: a Send that the queue's
+// TestConfigSendTimeoutCoversWriterRetries: a Send that the queue's
 // SendTimeout (default 30 s) cuts while kafka-go still retries leaves the
 // batch in flight (it may still be stored: a duplicate when the queue
 // sends the records again) and makes Close wait for it. Config's
 // SendTimeout must leave kafka-go time for its own attempts: with the
 // defaults, 3 × 10 s plus backoffs is 30.5 s.
-func TestReviewConfigSendTimeoutCoversWriterRetries(t *testing.T) {
+func TestConfigSendTimeoutCoversWriterRetries(t *testing.T) {
 	for _, opts := range []Options{
 		{Brokers: []string{"127.0.0.1:1"}, Topic: "t"},
 		{Brokers: []string{"127.0.0.1:1"}, Topic: "t", MaxAttempts: 5, WriteTimeout: 20 * time.Second},
