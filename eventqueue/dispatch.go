@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/seed27eed597/flagship-go/hits"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -214,10 +215,10 @@ type item struct {
 	size int
 }
 
-// badRecord is a stored record that goes to the dead letters.
+// badRecord is a stored record that goes to the dead letters (deadLetter
+// reads its bytes from the backlog).
 type badRecord struct {
 	key    []byte // as stored: a corrupt one need not have 8 bytes
-	raw    []byte
 	reason string
 }
 
@@ -254,8 +255,20 @@ func (q *Queue) read(s *sinkState) (recs []Record, items []item, bad []badRecord
 		return nil, nil, nil, errDeleteFailed
 	}
 	s.purges = q.purgesFinished.Load()
+	// The batch's stored forms are copied into one buffer, which its
+	// records keep (hits.DecodeRecord): one allocation per batch.
+	var arena []byte
+	type span struct {
+		key      [8]byte
+		from, to int
+		odd      []byte // a key that is not 8 bytes (a corrupt record)
+	}
+	var spans []span
 	if n := min(s.committed.Load()-s.deleting.Load(), int64(s.cfg.BatchSize)); n > 0 {
-		recs, items = make([]Record, 0, n), make([]item, 0, n)
+		spans = make([]span, 0, n)
+		if c := s.committed.Load(); c > 0 {
+			arena = make([]byte, 0, n*(s.bytes.Load()/c+16))
+		}
 	}
 	err = q.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(s.bucket).Cursor()
@@ -263,24 +276,43 @@ func (q *Queue) read(s *sinkState) (recs []Record, items []item, bad []badRecord
 		if s.from > 0 {
 			k, v = c.Seek(binary.BigEndian.AppendUint64(nil, s.from))
 		}
-		for ; k != nil && len(recs)+len(bad) < s.cfg.BatchSize; k, v = c.Next() {
-			var key [8]byte
-			copy(key[:], k)
-			r, attempts, err := decodeEnvelope(v)
-			switch {
-			case len(k) != 8:
-				bad = append(bad, badRecord{key: bytes.Clone(k), raw: append([]byte(nil), v...), reason: fmt.Sprintf("corrupt: key of %d bytes", len(k))})
-			case err != nil:
-				bad = append(bad, badRecord{key: bytes.Clone(k), raw: append([]byte(nil), v...), reason: err.Error()})
-			case s.cfg.MaxAge > 0 && now.Sub(r.Created()) > s.cfg.MaxAge:
-				bad = append(bad, badRecord{key: bytes.Clone(k), raw: append([]byte(nil), v...), reason: ReasonExpired})
-			default:
-				recs = append(recs, Record{Record: r, Seq: binary.BigEndian.Uint64(key[:]), Attempts: attempts})
-				items = append(items, item{key: key, size: len(v)})
+		for ; k != nil && len(spans)+len(bad) < s.cfg.BatchSize; k, v = c.Next() {
+			sp := span{from: len(arena)}
+			if len(k) != 8 {
+				sp.odd = bytes.Clone(k)
 			}
+			copy(sp.key[:], k)
+			arena = append(arena, v...)
+			sp.to = len(arena)
+			spans = append(spans, sp)
 		}
 		return nil
 	})
+	if err != nil || len(spans) == 0 {
+		return nil, nil, nil, err
+	}
+	recs, items = make([]Record, 0, len(spans)), make([]item, 0, len(spans))
+	for _, sp := range spans {
+		v := arena[sp.from:sp.to:sp.to]
+		if sp.odd != nil {
+			bad = append(bad, badRecord{key: sp.odd, reason: fmt.Sprintf("corrupt: key of %d bytes", len(sp.odd))})
+			continue
+		}
+		var attempts uint32
+		if len(v) >= headerLen {
+			attempts = binary.BigEndian.Uint32(v[attemptsOffset:])
+		}
+		r, err := hits.DecodeRecord(v)
+		switch {
+		case err != nil:
+			bad = append(bad, badRecord{key: sp.key[:], reason: fmt.Errorf("%w: %w", ErrCorrupt, err).Error()})
+		case s.cfg.MaxAge > 0 && now.Sub(r.Created()) > s.cfg.MaxAge:
+			bad = append(bad, badRecord{key: sp.key[:], reason: ReasonExpired})
+		default:
+			recs = append(recs, Record{Record: r, Seq: binary.BigEndian.Uint64(sp.key[:]), Attempts: attempts})
+			items = append(items, item{key: sp.key, size: sp.to - sp.from})
+		}
+	}
 	return recs, items, bad, err
 }
 

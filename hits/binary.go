@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -47,10 +48,17 @@ func binaryChecksum(e []byte) uint32 {
 }
 
 // encode builds r's binary form from its header and h's fields, in one
-// allocation for a hit of the usual size.
+// allocation of the exact size: the fields are encoded in a pooled
+// scratch buffer first.
 func (r *Record) encode(h Hit) {
+	sp := scratchPool.Get().(*[]byte)
+	f := h.appendFields((*sp)[:0]) // ",m1,m2", made "{m1,m2}" below
+	fl := len(f) + 1
+	if len(f) == 0 {
+		fl = 2
+	}
 	strs := [...]string{string(r.typ), r.envID, r.visitorID, r.anonymousID}
-	n := binaryHeaderLen + 4 + 3 + 192
+	n := binaryHeaderLen + uvarintLen(uint64(fl)) + fl + 4
 	for _, s := range strs {
 		n += uvarintLen(uint64(len(s))) + len(s)
 	}
@@ -62,25 +70,29 @@ func (r *Record) encode(h Hit) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	// The fields, encoded in place as ",m1,m2" and made "{m1,m2}".
+	b = binary.AppendUvarint(b, uint64(fl))
 	at := len(b)
-	b = h.appendFields(b)
-	if len(b) == at {
+	if len(f) == 0 {
 		b = append(b, '{', '}')
 	} else {
-		b[at] = '{'
+		b = append(b, '{')
+		b = append(b, f[1:]...)
 		b = append(b, '}')
 	}
-	// Their length goes before them.
-	l := len(b) - at
-	k := uvarintLen(uint64(l))
-	b = append(b, make([]byte, k)...)
-	copy(b[at+k:], b[at:at+l])
-	binary.PutUvarint(b[at:], uint64(l))
+	if cap(f) <= maxScratch {
+		*sp = f
+		scratchPool.Put(sp)
+	}
 	b = binary.BigEndian.AppendUint32(b, binaryChecksum(b))
 	r.bin = b
-	r.fields = b[at+k : at+k+l]
+	r.fields = b[at : at+fl]
 }
+
+// scratchPool holds the buffers encode writes a hit's fields in.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxScratch bounds the buffers scratchPool keeps.
+const maxScratch = 64 << 10
 
 func uvarintLen(x uint64) int {
 	n := 1
@@ -128,6 +140,21 @@ func (r *Record) UnmarshalBinary(data []byte) error {
 	}
 	*r = nr
 	return nil
+}
+
+// DecodeRecord is [Record.UnmarshalBinary] without the copy: the Record
+// it returns keeps b, whose reserved bytes it clears, so the caller hands
+// b over and must not modify it afterwards. Readers of many records use
+// it to decode them all from one buffer.
+func DecodeRecord(b []byte) (Record, error) {
+	if len(b) >= BinaryReservedOffset+4 {
+		clear(b[BinaryReservedOffset : BinaryReservedOffset+4])
+	}
+	r, err := decodeBinary(b)
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: binary form: %w", ErrInvalidRecord, err)
+	}
+	return r, nil
 }
 
 var (
