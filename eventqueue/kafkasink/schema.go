@@ -90,7 +90,8 @@ func appendValue(b []byte, r *hits.Record) ([]byte, error) {
 	b = append(b, `,"created":"`...)
 	b = appendTime(b, r.Created())
 	b = append(b, `","fields":`...)
-	b, err := appendFields(b, r.Fields(), fieldNames[r.Type()])
+	var buf [512]byte // most records' fields fit: no copy on the heap
+	b, err := appendFields(b, r.AppendFields(buf[:0]), fieldNames[r.Type()])
 	if err != nil {
 		return b[:start], err
 	}

@@ -236,7 +236,7 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 	size := 0
 	for i := range batch {
 		r := &batch[i].Record
-		size += 256 + 2*len(r.Fields()) + 2*len(r.VisitorID()) + len(r.AnonymousID()) + len(r.EnvID())
+		size += 256 + 2*r.BinarySize()
 	}
 	// The buffers come from a pool and go back to it only if every write
 	// completed: a write cut short by ctx leaves kafka-go's batches, which
