@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 	"github.com/seed27eed597/flagship-go/internal/lru"
 )
 
@@ -423,7 +424,7 @@ func (c *Cache) degrade(ctx context.Context, keys []string, into []Assignments, 
 	}
 	c.degraded.Add(1)
 	if c.opts.FailClosed {
-		return fmt.Errorf("assignment: load: %w: %w", ErrUnavailable, cause)
+		return errfmt.Errorf("assignment: load: %w: %w", ErrUnavailable, cause)
 	}
 	return nil // fail-open: the keys left read as nil
 }
@@ -443,7 +444,7 @@ func (c *Cache) runLoad(call *loadCall) {
 	}
 	took := c.opts.Now().Sub(start)
 	if err != nil {
-		err = fmt.Errorf("assignment: load %d keys: %w", len(call.keys), err)
+		err = errfmt.Errorf("assignment: load %d keys: %w", len(call.keys), err)
 	}
 	c.mu.Lock()
 	for i, k := range call.keys {

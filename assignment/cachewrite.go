@@ -2,9 +2,10 @@ package assignment
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 )
 
 // Save implements [Store]: it merges the entries into memory at once
@@ -100,7 +101,7 @@ func (c *Cache) Delete(ctx context.Context, keys []string) error {
 	}
 	c.mu.Unlock()
 	if err != nil {
-		err = fmt.Errorf("assignment: delete %d keys: %w", len(keys), err)
+		err = errfmt.Errorf("assignment: delete %d keys: %w", len(keys), err)
 		c.failed(ctx, "delete", len(keys), err)
 		return err
 	}
@@ -213,7 +214,7 @@ func (c *Cache) writeBatch(ctx context.Context) (int, error) {
 	c.writing = nil
 	c.mu.Unlock()
 	if err != nil {
-		err = fmt.Errorf("assignment: save %d keys: %w", len(entries), err)
+		err = errfmt.Errorf("assignment: save %d keys: %w", len(entries), err)
 		c.saveFailures.Add(1)
 		c.failed(ctx, "save", len(entries), err)
 		return len(entries), err

@@ -15,6 +15,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 )
 
 const (
@@ -135,7 +137,7 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 	}
 	f.log = f.log.With("component", "assignment")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("assignment: open %s: %w", path, err)
+		return nil, errfmt.Errorf("assignment: open %s: %w", path, err)
 	}
 	timeout := positiveOr(o.LockTimeout, DefaultFileLockTimeout)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
@@ -143,7 +145,7 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 		return nil, fmt.Errorf("%w: %s (waited %v)", ErrLocked, path, timeout)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("assignment: open %s: %w", path, err)
+		return nil, errfmt.Errorf("assignment: open %s: %w", path, err)
 	}
 	var n int64
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -159,7 +161,7 @@ func OpenFile(path string, o FileOptions) (*File, error) {
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("assignment: open %s: %w", path, err)
+		return nil, errfmt.Errorf("assignment: open %s: %w", path, err)
 	}
 	f.db = db
 	f.n.Store(n)
@@ -193,7 +195,7 @@ func (f *File) Close() error {
 	err := f.db.Close()
 	f.db = nil
 	if err != nil {
-		return fmt.Errorf("assignment: close %s: %w", f.path, err)
+		return errfmt.Errorf("assignment: close %s: %w", f.path, err)
 	}
 	return nil
 }
@@ -205,7 +207,7 @@ func (f *File) Close() error {
 // Save of its key.
 func (f *File) Load(ctx context.Context, keys []string, into []Assignments) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("assignment: load: %w", err)
+		return errfmt.Errorf("assignment: load: %w", err)
 	}
 	if len(into) < len(keys) {
 		return fmt.Errorf("assignment: load: %d keys into %d elements", len(keys), len(into))
@@ -237,7 +239,7 @@ func (f *File) Load(ctx context.Context, keys []string, into []Assignments) erro
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("assignment: load: %w", err)
+		return errfmt.Errorf("assignment: load: %w", err)
 	}
 	f.warnCorrupt(ctx, corrupt)
 	return nil
@@ -252,11 +254,11 @@ func (f *File) Load(ctx context.Context, keys []string, into []Assignments) erro
 // longest ago. Keys must be non-empty and at most 32,760 bytes.
 func (f *File) Save(ctx context.Context, entries []Entry) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("assignment: save: %w", err)
+		return errfmt.Errorf("assignment: save: %w", err)
 	}
 	for _, e := range entries {
 		if err := checkFileKey(e.Key); err != nil {
-			return fmt.Errorf("assignment: save: %w", err)
+			return errfmt.Errorf("assignment: save: %w", err)
 		}
 	}
 	f.mu.RLock()
@@ -328,7 +330,7 @@ func (f *File) Save(ctx context.Context, entries []Entry) error {
 		return f.prune(tx, now, filePruneLimit, &n)
 	})
 	if err != nil {
-		return fmt.Errorf("assignment: save: %w", err)
+		return errfmt.Errorf("assignment: save: %w", err)
 	}
 	f.n.Store(n)
 	f.forgetWarned(replaced)
@@ -339,7 +341,7 @@ func (f *File) Save(ctx context.Context, entries []Entry) error {
 // returns.
 func (f *File) Delete(ctx context.Context, keys []string) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("assignment: delete: %w", err)
+		return errfmt.Errorf("assignment: delete: %w", err)
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
@@ -373,7 +375,7 @@ func (f *File) Delete(ctx context.Context, keys []string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("assignment: delete: %w", err)
+		return errfmt.Errorf("assignment: delete: %w", err)
 	}
 	f.n.Store(n)
 	f.forgetWarned(keys)

@@ -43,8 +43,8 @@ func defaultClient(b *testing.B, s *benchSetup, extra ...flagship.Option) *flags
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	opts := append([]flagship.Option{flagship.WithMode(flagship.Bucketing),
-		flagship.WithBucketingURL(srv.URL), flagship.WithEventsURL(srv.URL), flagship.WithActivateURL(srv.URL + "/v2/activate"),
-		flagship.WithCacheDir(b.TempDir()), flagship.WithPollingInterval(-1)}, extra...)
+		flagship.WithEndpoints(flagship.Endpoints{Base: srv.URL}),
+		flagship.WithCacheDir(b.TempDir()), flagship.WithBucketing(flagship.BucketingOptions{PollingInterval: -1})}, extra...)
 	c, err := flagship.New(ctx, "benchenv", "key", opts...)
 	if err != nil {
 		b.Fatal(err)
@@ -119,7 +119,7 @@ func BenchmarkRequestPath(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("campaigns=%d/impl=memory-store", n), func(b *testing.B) {
 			s := setupBench(b, n)
-			c := defaultClient(b, s, flagship.WithAssignmentStore(assignment.NewMemory(0)))
+			c := defaultClient(b, s, flagship.WithAssignments(flagship.AssignmentOptions{Store: assignment.NewMemory(0)}))
 			syncGet(b, warmVisitors(b, c, s))
 		})
 	}

@@ -40,8 +40,9 @@ func benchClient(b *testing.B, s *benchSetup) (*flagship.Client, []*visitor.Visi
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := flagship.New(ctx, "benchenv", "", flagship.WithMode(flagship.Bucketing),
-		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(b.TempDir()),
-		flagship.WithPollingInterval(-1), flagship.WithTracker(discard{}))
+		flagship.WithEndpoints(flagship.Endpoints{Bucketing: srv.URL}), flagship.WithCacheDir(b.TempDir()),
+		flagship.WithBucketing(flagship.BucketingOptions{PollingInterval: -1}),
+		flagship.WithDelivery(flagship.DeliveryOptions{Tracker: discard{}}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 )
 
 // cacheVersion is the version of the cache file format:
@@ -72,7 +74,7 @@ func (p *Poller) LoadCache(ctx context.Context) (bool, error) {
 	}
 	cfg, err := ParseConfig(c.Data)
 	if err != nil {
-		return false, fmt.Errorf("bucketing: load cache: %w: %w", ErrCache, err)
+		return false, errfmt.Errorf("%w: load %s: %w", ErrCache, p.cachePath, err)
 	}
 	u := Update{Source: SourceDisk, Config: cfg, LastModified: c.LastModified, ETag: c.ETag, Bytes: len(c.Data)}
 	p.install(ctx, sum, u)
@@ -92,25 +94,25 @@ func readCache(path string, maxBytes int64) (cacheFile, error) {
 		return c, err
 	}
 	if err != nil {
-		return c, fmt.Errorf("bucketing: load cache: %w: %w", ErrCache, err)
+		return c, fmt.Errorf("%w: load: %w", ErrCache, err)
 	}
 	defer f.Close()
 	limit := maxBytes + cacheOverhead
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	switch {
 	case err != nil:
-		return c, fmt.Errorf("bucketing: load cache: %w: %w", ErrCache, err)
+		return c, fmt.Errorf("%w: load %s: %w", ErrCache, path, err)
 	case int64(len(b)) > limit:
-		return c, fmt.Errorf("bucketing: load cache %s: %w: more than %d bytes", path, ErrCache, limit)
+		return c, fmt.Errorf("%w: load %s: more than %d bytes", ErrCache, path, limit)
 	}
 	if err := json.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("bucketing: load cache %s: %w: %w", path, ErrCache, err)
+		return c, fmt.Errorf("%w: load %s: %w", ErrCache, path, err)
 	}
 	if c.Version != cacheVersion {
-		return c, fmt.Errorf("bucketing: load cache %s: %w: unsupported version %d", path, ErrCache, c.Version)
+		return c, fmt.Errorf("%w: load %s: unsupported version %d", ErrCache, path, c.Version)
 	}
 	if len(c.Data) == 0 || string(c.Data) == "null" {
-		return c, fmt.Errorf("bucketing: load cache %s: %w: no data", path, ErrCache)
+		return c, fmt.Errorf("%w: load %s: no data", ErrCache, path)
 	}
 	return c, nil
 }
@@ -124,19 +126,19 @@ func writeCache(path string, data []byte, lastModified, etag string) (err error)
 	// Parse is at least as strict as encoding/json, so this only guards
 	// the envelope against a future, laxer parser.
 	if !json.Valid(data) {
-		return fmt.Errorf("bucketing: write cache: %w: file is not JSON", ErrCache)
+		return fmt.Errorf("%w: write: file is not JSON", ErrCache)
 	}
 	head, err := json.Marshal(cacheHeader{Version: cacheVersion, LastModified: lastModified, ETag: etag})
 	if err != nil {
-		return fmt.Errorf("bucketing: write cache: %w: %w", ErrCache, err)
+		return fmt.Errorf("%w: write: %w", ErrCache, err)
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("bucketing: write cache: %w: %w", ErrCache, err)
+		return fmt.Errorf("%w: write: %w", ErrCache, err)
 	}
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp") // mode 0600
 	if err != nil {
-		return fmt.Errorf("bucketing: write cache: %w: %w", ErrCache, err)
+		return fmt.Errorf("%w: write: %w", ErrCache, err)
 	}
 	tmp := f.Name()
 	renamed := false
@@ -150,21 +152,21 @@ func writeCache(path string, data []byte, lastModified, etag string) (err error)
 	// encoding/json would compact and re-escape a RawMessage.
 	for _, part := range [][]byte{head[:len(head)-1], []byte(`,"data":`), data, []byte("}\n")} {
 		if _, err := f.Write(part); err != nil {
-			return fmt.Errorf("bucketing: write cache: %w: %w", ErrCache, err)
+			return fmt.Errorf("%w: write: %w", ErrCache, err)
 		}
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("bucketing: write cache: %w: %w", ErrCache, err)
+		return fmt.Errorf("%w: write: %w", ErrCache, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("bucketing: write cache: %w: %w", ErrCache, err)
+		return fmt.Errorf("%w: write: %w", ErrCache, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("bucketing: write cache: %w: %w", ErrCache, err)
+		return fmt.Errorf("%w: write: %w", ErrCache, err)
 	}
 	renamed = true
 	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("bucketing: write cache: %w: sync directory: %w", ErrCache, err)
+		return fmt.Errorf("%w: write: sync directory: %w", ErrCache, err)
 	}
 	return nil
 }

@@ -87,19 +87,50 @@
 // unchanged file costs a 304. A download replaces the Config only when it
 // is a complete, valid file: a failed request, an error status, a
 // truncated or invalid body leave the engine and the cache file as they
-// were, and Run retries at its next round. Each new file is written to
+// were, and Run retries. Each new file is written to
 // [PollerOptions].CachePath atomically, with its validators, so a restart
 // without network decides from it. [PollerOptions].OnUpdate and OnError
-// report updates and failures to metrics; Run logs the failures nobody
-// else sees.
+// report updates and failures to metrics.
+//
+// Every failed fetch returns a [*FetchError] that names the URL (without
+// user information, query or fragment) and the environment id, never a
+// header such as the API key, and says why: the status, or the cause
+// (DNS, connection refused, timeout, invalid file), for example
+//
+//	bucketing: fetch https://cdn.flagship.io/ENV/bucketing.json (env ENV): status 404 Not Found
+//
+// [Poller.Status] reports whether a file was ever installed and the error
+// of the last fetch (nil after a success), so that an owner still waiting
+// for its first file can say why.
+//
+// # Retries and logs
+//
+// Run waits Interval ± Jitter×Interval between polls (60 s ± 10% by
+// default). After failed fetches it backs off instead: after n failures
+// in a row, counting the owner's Fetch calls, the wait is 1 s doubled n-1
+// times, capped at Interval, ± the same Jitter. With the default
+// interval a failure at start-up is retried after about 1, 2, 4, 8, 16,
+// 32 s, then every 60 s, so a transient failure is over quickly; a
+// success brings back the regular wait. The cap means a retry never waits
+// longer than a regular poll, and that an Interval of 1 s or less
+// retries at every Interval.
+//
+// However often it polls, a server that keeps failing costs one Warn
+// line: Run logs the first failure of each run of failures at Warn, with its
+// error, and the others at Debug; the first success after it is logged at
+// Info ("bucketing file fetched again after N failed fetches"), whether
+// Run or the owner made that fetch. Fetch never logs the error it returns.
 //
 // # Errors
 //
 // Branch with [errors.Is]: [ErrInvalidFile] (Parse, Compile, and a
 // downloaded or cached file), [ErrNoConfig] (a decision before the first
-// Update), [ErrEmptyVisitorID], [ErrHistory], [ErrInvalidConfig]
-// (NewPoller), [ErrFetch] and [ErrUnauthorized] (a [*FetchError] from the
-// file's server) and [ErrCache] (the on-disk copy).
+// Update), [ErrEmptyVisitorID], [ErrHistory], [ErrInvalidOptions]
+// (NewPoller), [ErrFetch] and [ErrUnauthorized] (a [*FetchError] whose
+// status is the failure, 401 or 403 for ErrUnauthorized) and [ErrCache]
+// (the on-disk copy). A *FetchError without an error status wraps its
+// cause: context.DeadlineExceeded for a timeout, ErrInvalidFile for a bad
+// body.
 //
 // # Caveats
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/decision"
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 	"github.com/seed27eed597/flagship-go/internal/murmur3"
 )
 
@@ -104,7 +105,7 @@ func (e *Engine) begin(ctx context.Context, r decision.Request) (*Config, error)
 		return nil, fmt.Errorf("bucketing: decide: %w", err)
 	}
 	if r.VisitorID == "" {
-		return nil, fmt.Errorf("bucketing: decide: %w", ErrEmptyVisitorID)
+		return nil, errfmt.Errorf("bucketing: decide: %w", ErrEmptyVisitorID)
 	}
 	cfg := e.cfg.Load()
 	if cfg == nil {
@@ -124,7 +125,7 @@ func (e *Engine) RecordActivation(ctx context.Context, visitorID, variationGroup
 	}
 	var cur [1]assignment.Assignments
 	if err := e.history.Load(ctx, []string{visitorID}, cur[:]); err != nil {
-		return fmt.Errorf("bucketing: record activation: %w: %w", ErrHistory, err)
+		return errfmt.Errorf("bucketing: record activation: %w: %w", ErrHistory, err)
 	}
 	if a, ok := cur[0][variationGroupID]; ok && a.Activated && a.VariationID == variationID {
 		return nil
@@ -132,7 +133,7 @@ func (e *Engine) RecordActivation(ctx context.Context, visitorID, variationGroup
 	err := e.history.Save(ctx, []assignment.Entry{{Key: visitorID,
 		Assignments: assignment.Assignments{variationGroupID: {VariationID: variationID, Activated: true}}}})
 	if err != nil {
-		return fmt.Errorf("bucketing: record activation: %w: %w", ErrHistory, err)
+		return errfmt.Errorf("bucketing: record activation: %w: %w", ErrHistory, err)
 	}
 	return nil
 }
@@ -316,7 +317,7 @@ func (e *Engine) loadHistory(ctx context.Context, cfg *Config, r decision.Reques
 	into := s.into[:len(keys)]
 	if err := e.history.Load(ctx, keys, into); err != nil {
 		clear(into)
-		return fmt.Errorf("bucketing: decide: load assignments: %w: %w", ErrHistory, err)
+		return errfmt.Errorf("bucketing: decide: load assignments: %w: %w", ErrHistory, err)
 	}
 	h.std = into[0]
 	i := 1

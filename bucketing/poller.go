@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 	"github.com/seed27eed597/flagship-go/internal/httpx"
 	"github.com/seed27eed597/flagship-go/internal/version"
 )
@@ -43,6 +44,10 @@ type PollerOptions struct {
 	// https://cdn.flagship.io/{envId}/bucketing.json. It must be an
 	// absolute http or https URL.
 	URL string
+	// EnvID is the environment id, named by fetch errors and logs. ""
+	// means the ENV of a URL whose path ends in /ENV/bucketing.json, as
+	// Flagship's are; with another URL, errors then name only the URL.
+	EnvID string
 	// HTTPClient sends the requests. It is the caller's, used as is and
 	// never closed. nil means a client of the poller's own, on a transport
 	// of its own whose idle connections [Poller.Close] closes, with
@@ -54,7 +59,8 @@ type PollerOptions struct {
 	// Timeout bounds each fetch, body included. 0 means
 	// DefaultFetchTimeout; negative is invalid.
 	Timeout time.Duration
-	// Interval is the mean wait between two fetches in [Poller.Run].
+	// Interval is the mean wait between two fetches in [Poller.Run], and
+	// the longest mean wait before retrying a failed one (see Run).
 	// 0 means DefaultPollInterval; negative disables polling (Run then
 	// only waits for its ctx).
 	Interval time.Duration
@@ -75,9 +81,10 @@ type PollerOptions struct {
 	// logged, written to disk or included in errors. A User-Agent it lacks
 	// is the SDK's, flagship-go/{version}.
 	Header http.Header
-	// Logger receives the failures no caller sees (those of [Poller.Run]
-	// and of cache writes) at Warn, and updates at Debug. nil means
-	// slog.Default().
+	// Logger receives the failures no caller sees: those of [Poller.Run],
+	// the first of each run of failed fetches at Warn and the others at
+	// Debug, with the recovery at Info; and failed cache writes at Warn.
+	// Updates go at Debug. nil means slog.Default().
 	Logger *slog.Logger
 	// OnUpdate, when set, is called after a new Config was installed in
 	// the engine, from disk or network. It runs synchronously in the
@@ -153,6 +160,11 @@ type Poller struct {
 	onUpdate  func(context.Context, Update)
 	onError   func(context.Context, error)
 	rand      func() float64
+	fileURL   string // url as errors show it (see reportedURL)
+	envID     string
+	// wait blocks for d or until ctx is done and reports whether d
+	// elapsed: sleep, or a fake clock in tests.
+	wait func(ctx context.Context, d time.Duration) bool
 
 	// sem serializes LoadCache and Fetch; a channel of size 1 rather than
 	// a mutex, so that waiting for it honours ctx. The fields below it are
@@ -166,27 +178,31 @@ type Poller struct {
 	mu           sync.Mutex
 	lastModified string
 	etag         string
+	loaded       bool  // a file was installed (see PollerStatus)
+	failures     int   // failed fetches in a row
+	lastErr      error // error of the last fetch, nil after a success
+	warned       bool  // Run logged the current run of failures at Warn
 }
 
 // NewPoller returns a poller that installs the bucketing files it loads
-// or downloads in e. It fails with an error wrapping [ErrInvalidConfig] if
+// or downloads in e. It fails with an error wrapping [ErrInvalidOptions] if
 // e is nil or an option is invalid.
 func NewPoller(e *Engine, o PollerOptions) (*Poller, error) {
 	if e == nil {
-		return nil, fmt.Errorf("bucketing: new poller: %w: nil engine", ErrInvalidConfig)
+		return nil, errfmt.Errorf("bucketing: new poller: %w: nil engine", ErrInvalidOptions)
 	}
 	u, err := url.Parse(o.URL)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("bucketing: new poller: %w: URL does not parse", ErrInvalidConfig)
+		return nil, errfmt.Errorf("bucketing: new poller: %w: URL does not parse", ErrInvalidOptions)
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-		return nil, fmt.Errorf("bucketing: new poller: %w: URL %q is not an absolute http or https URL", ErrInvalidConfig, u.Redacted())
+		return nil, errfmt.Errorf("bucketing: new poller: %w: URL %q is not an absolute http or https URL", ErrInvalidOptions, u.Redacted())
 	case o.Timeout < 0:
-		return nil, fmt.Errorf("bucketing: new poller: %w: negative Timeout", ErrInvalidConfig)
+		return nil, errfmt.Errorf("bucketing: new poller: %w: negative Timeout", ErrInvalidOptions)
 	case math.IsNaN(o.Jitter) || o.Jitter >= 1:
-		return nil, fmt.Errorf("bucketing: new poller: %w: Jitter %v not below 1", ErrInvalidConfig, o.Jitter)
+		return nil, errfmt.Errorf("bucketing: new poller: %w: Jitter %v not below 1", ErrInvalidOptions, o.Jitter)
 	case o.MaxFileBytes < 0:
-		return nil, fmt.Errorf("bucketing: new poller: %w: negative MaxFileBytes", ErrInvalidConfig)
+		return nil, errfmt.Errorf("bucketing: new poller: %w: negative MaxFileBytes", ErrInvalidOptions)
 	}
 	p := &Poller{
 		engine:    e,
@@ -201,7 +217,13 @@ func NewPoller(e *Engine, o PollerOptions) (*Poller, error) {
 		onUpdate:  o.OnUpdate,
 		onError:   o.OnError,
 		rand:      o.Rand,
+		fileURL:   reportedURL(u),
+		envID:     o.EnvID,
+		wait:      sleep,
 		sem:       make(chan struct{}, 1),
+	}
+	if p.envID == "" {
+		p.envID = envFromPath(u.Path)
 	}
 	if p.timeout == 0 {
 		p.timeout = DefaultFetchTimeout
@@ -288,23 +310,32 @@ func (p *Poller) release() { <-p.sem }
 // new file is in use.
 //
 // Otherwise the engine and the cache file are left untouched and the
-// error is returned (and passed to OnError unless ctx ended): a
-// [*FetchError] for any other status (matching [ErrFetch], and
-// [ErrUnauthorized] for 401 and 403); an error wrapping [ErrInvalidFile]
-// for a body that is not a valid bucketing file or is larger than
-// MaxFileBytes; or the wrapped transport error, which matches
-// context.DeadlineExceeded when Timeout expired and says "redirect to
-// another origin refused" when the poller's own client refused to follow
-// a redirect away from URL's scheme, host and port. The request, body
-// included, never outlasts Timeout; Fetch first waits, while ctx is live,
-// for a concurrent Fetch or LoadCache to end.
+// error is returned (and passed to OnError unless ctx ended). It is a
+// [*FetchError] naming the URL and the environment, never the headers:
+// for any other status it carries the status and matches [ErrFetch] (and
+// [ErrUnauthorized] for 401 and 403); otherwise it wraps the cause: an
+// error wrapping [ErrInvalidFile] for a body that is not a valid
+// bucketing file or is larger than MaxFileBytes, or the transport error,
+// which matches context.DeadlineExceeded when Timeout expired and says
+// "redirect to another origin refused" when the poller's own client
+// refused to follow a redirect away from URL's scheme, host and port.
+// The request, body included, never outlasts Timeout; Fetch first waits,
+// while ctx is live, for a concurrent Fetch or LoadCache to end.
+//
+// Unless ctx ended, the outcome is recorded for [Poller.Status] and for
+// Run's retry delays, and the first success after failures logged by Run
+// is logged at Info.
 func (p *Poller) Fetch(ctx context.Context) (changed bool, err error) {
 	if err := p.acquire(ctx); err != nil {
-		return false, fmt.Errorf("bucketing: fetch: %w", err)
+		return false, p.fetchError(0, err)
 	}
 	defer p.release()
 	changed, err = p.fetch(ctx)
-	if err != nil && ctx.Err() == nil && p.onError != nil {
+	if err != nil && ctx.Err() != nil {
+		return changed, err // the caller gave up: nothing learnt about the server
+	}
+	p.record(ctx, err)
+	if err != nil && p.onError != nil {
 		p.onError(ctx, err)
 	}
 	return changed, err
@@ -315,7 +346,7 @@ func (p *Poller) fetch(ctx context.Context) (bool, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, p.url, nil)
 	if err != nil {
-		return false, fmt.Errorf("bucketing: fetch: %w", err)
+		return false, p.fetchError(0, err)
 	}
 	req.Header = p.header.Clone()
 	lastModified, etag := p.Validators()
@@ -327,7 +358,7 @@ func (p *Poller) fetch(ctx context.Context) (bool, error) {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return false, fmt.Errorf("bucketing: fetch: %w", err)
+		return false, p.fetchError(0, err)
 	}
 	defer httpx.DrainClose(resp.Body)
 	switch {
@@ -335,23 +366,27 @@ func (p *Poller) fetch(ctx context.Context) (bool, error) {
 		p.log.LogAttrs(ctx, slog.LevelDebug, "bucketing file not modified")
 		return false, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return false, &FetchError{StatusCode: resp.StatusCode}
+		return false, p.fetchError(resp.StatusCode, nil)
 	}
 	data, err := p.readBody(resp)
-	if err != nil {
-		return false, err
+	if err == nil {
+		var changed bool
+		changed, err = p.installDownload(ctx, data, resp.Header.Get("Last-Modified"), resp.Header.Get("ETag"))
+		if err == nil {
+			return changed, nil
+		}
 	}
-	return p.installDownload(ctx, data, resp.Header.Get("Last-Modified"), resp.Header.Get("ETag"))
+	return false, p.fetchError(resp.StatusCode, err)
 }
 
 func (p *Poller) readBody(resp *http.Response) ([]byte, error) {
 	data, err := httpx.ReadBody(resp, p.maxBytes)
 	var tooLarge *httpx.TooLargeError
 	if errors.As(err, &tooLarge) {
-		return nil, fmt.Errorf("bucketing: fetch: %w: %w", err, ErrInvalidFile)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bucketing: fetch: reading body: %w", err)
+		return nil, fmt.Errorf("reading body: %w", err)
 	}
 	return data, nil
 }
@@ -372,7 +407,7 @@ func (p *Poller) installDownload(ctx context.Context, data []byte, lastModified,
 	}
 	cfg, err := ParseConfig(data)
 	if err != nil {
-		return false, fmt.Errorf("bucketing: fetch: %w", err)
+		return false, err
 	}
 	u := Update{Source: SourceNetwork, Config: cfg, LastModified: lastModified, ETag: etag, Bytes: len(data)}
 	p.install(ctx, sum, u)
@@ -391,6 +426,9 @@ func (p *Poller) install(ctx context.Context, sum [32]byte, u Update) {
 	p.installed, p.sum = cfg, sum
 	p.fromNetwork = p.fromNetwork || u.Source == SourceNetwork
 	p.setValidators(u.LastModified, u.ETag)
+	p.mu.Lock()
+	p.loaded = true
+	p.mu.Unlock()
 	p.log.LogAttrs(ctx, slog.LevelDebug, "bucketing file installed",
 		slog.String("source", u.Source.String()), slog.Int("bytes", u.Bytes),
 		slog.Int("campaigns", cfg.NumCampaigns()), slog.Bool("panic", cfg.Panic()))
@@ -413,33 +451,31 @@ func (p *Poller) saveCache(ctx context.Context, data []byte, lastModified, etag 
 }
 
 // Run polls the bucketing file until ctx is done, then returns nil. Each
-// round waits Interval ± Jitter×Interval and calls [Poller.Fetch]; a failed
-// fetch keeps the current file, is passed to OnError by Fetch and is
-// logged at Warn, and the next round retries. Run does not fetch before
-// its first wait: the owner calls Fetch at start-up. With a negative
-// Interval, Run only waits for ctx.
+// round waits and calls [Poller.Fetch]; a failed fetch keeps the current
+// file, is passed to OnError by Fetch, and the next round retries. Run
+// does not fetch before its first wait: the owner calls Fetch at start-up.
+// With a negative Interval, Run only waits for ctx.
+//
+// After a success the wait is Interval ± Jitter×Interval. After n failed
+// fetches in a row (counting the owner's), it backs off: 1 s (or Interval
+// if shorter) doubled n-1 times, capped at Interval, ± the same Jitter;
+// so with the default 60 s, a failure at start-up is retried after about
+// 1, 2, 4, ... 32, then every 60 s, and a retry never waits longer than a
+// regular poll. The first failure of such a run is logged at Warn, the
+// others at Debug, and the first success after it at Info.
 func (p *Poller) Run(ctx context.Context) error {
 	if p.interval < 0 {
 		<-ctx.Done()
 		return nil
 	}
-	t := time.NewTimer(p.nextWait())
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
+	for d := p.nextWait(); p.wait(ctx, d); {
+		_, err := p.Fetch(ctx)
+		d = p.nextWait()
+		if err != nil && ctx.Err() == nil {
+			p.logFailure(ctx, err, d)
 		}
-		if _, err := p.Fetch(ctx); err != nil && ctx.Err() == nil {
-			p.log.LogAttrs(ctx, slog.LevelWarn, "bucketing file fetch failed; keeping the current file", slog.Any("err", err))
-		}
-		t.Reset(p.nextWait())
 	}
-}
-
-func (p *Poller) nextWait() time.Duration {
-	return jitteredWait(p.interval, p.jitter, p.rand())
+	return nil
 }
 
 // jitteredWait returns interval ± jitter×interval, r in [0, 1] choosing

@@ -153,14 +153,14 @@ func TestFetchBrokenDownloadKeepsConfigAndCache(t *testing.T) {
 		wantNot      []error
 		wantStatus   int
 	}{
-		{name: "truncated JSON", giveBody: smallFile[:len(smallFile)/2], wantIs: []error{bucketing.ErrInvalidFile}, wantNot: []error{bucketing.ErrFetch}},
-		{name: "schema", giveBody: schemaFail, wantIs: []error{bucketing.ErrInvalidFile}, wantNot: []error{bucketing.ErrFetch}},
-		{name: "empty body", giveBody: "", wantIs: []error{bucketing.ErrInvalidFile}},
+		{name: "truncated JSON", giveBody: smallFile[:len(smallFile)/2], wantIs: []error{bucketing.ErrInvalidFile}, wantNot: []error{bucketing.ErrFetch}, wantStatus: 200},
+		{name: "schema", giveBody: schemaFail, wantIs: []error{bucketing.ErrInvalidFile}, wantNot: []error{bucketing.ErrFetch}, wantStatus: 200},
+		{name: "empty body", giveBody: "", wantIs: []error{bucketing.ErrInvalidFile}, wantNot: []error{bucketing.ErrFetch}, wantStatus: 200},
 		{name: "server error", giveStatus: 500, wantIs: []error{bucketing.ErrFetch}, wantNot: []error{bucketing.ErrUnauthorized, bucketing.ErrInvalidFile}, wantStatus: 500},
 		{name: "not found", giveStatus: 404, wantIs: []error{bucketing.ErrFetch}, wantNot: []error{bucketing.ErrUnauthorized}, wantStatus: 404},
 		{name: "unauthorized", giveStatus: 401, wantIs: []error{bucketing.ErrFetch, bucketing.ErrUnauthorized}, wantStatus: 401},
 		{name: "forbidden", giveStatus: 403, wantIs: []error{bucketing.ErrFetch, bucketing.ErrUnauthorized}, wantStatus: 403},
-		{name: "oversize", giveBody: smallFile + strings.Repeat(" ", 100), giveMaxBytes: int64(len(smallFile)) + 50, wantIs: []error{bucketing.ErrInvalidFile}},
+		{name: "oversize", giveBody: smallFile + strings.Repeat(" ", 100), giveMaxBytes: int64(len(smallFile)) + 50, wantIs: []error{bucketing.ErrInvalidFile}, wantNot: []error{bucketing.ErrFetch}, wantStatus: 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -502,7 +502,7 @@ func TestNewPollerInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := bucketing.NewPoller(tt.giveEngine, tt.give)
-			assert.ErrorIs(t, err, bucketing.ErrInvalidConfig)
+			assert.ErrorIs(t, err, bucketing.ErrInvalidOptions)
 			assert.Nil(t, p)
 		})
 	}
@@ -510,7 +510,7 @@ func TestNewPollerInvalid(t *testing.T) {
 
 func TestNewPollerRedactsURLPassword(t *testing.T) {
 	_, err := bucketing.NewPoller(bucketing.NewEngine(bucketing.Options{}), bucketing.PollerOptions{URL: "ftp://user:" + secretKey + "@host/x"})
-	require.ErrorIs(t, err, bucketing.ErrInvalidConfig)
+	require.ErrorIs(t, err, bucketing.ErrInvalidOptions)
 	assert.NotContains(t, err.Error(), secretKey)
 }
 
@@ -522,7 +522,7 @@ func TestSourceString(t *testing.T) {
 
 func TestFetchErrorMessage(t *testing.T) {
 	err := error(&bucketing.FetchError{StatusCode: 502})
-	assert.Equal(t, "bucketing: fetch: status 502", err.Error())
+	assert.Equal(t, "bucketing: fetch: status 502 Bad Gateway", err.Error())
 	assert.ErrorIs(t, err, bucketing.ErrFetch)
 	assert.NotErrorIs(t, err, bucketing.ErrUnauthorized)
 }

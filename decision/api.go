@@ -95,18 +95,18 @@ var _ Decider = (*APIClient)(nil)
 
 // NewAPIClient returns a client for the environment envID authenticated by
 // the API key key. Both are required; an empty one, or an invalid option,
-// returns an error wrapping [ErrInvalidConfig]. The key is sent only in the
+// returns an error wrapping [ErrInvalidOptions]. The key is sent only in the
 // x-api-key header and never appears in errors.
 func NewAPIClient(envID, key string, o APIOptions) (*APIClient, error) {
 	switch {
 	case envID == "":
-		return nil, fmt.Errorf("%w: empty environment id", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: empty environment id", ErrInvalidOptions)
 	case key == "":
-		return nil, fmt.Errorf("%w: empty API key", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: empty API key", ErrInvalidOptions)
 	case o.Timeout < 0:
-		return nil, fmt.Errorf("%w: negative Timeout", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: negative Timeout", ErrInvalidOptions)
 	case o.MaxResponseBytes < 0:
-		return nil, fmt.Errorf("%w: negative MaxResponseBytes", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: negative MaxResponseBytes", ErrInvalidOptions)
 	}
 	base := o.BaseURL
 	if base == "" {
@@ -115,7 +115,7 @@ func NewAPIClient(envID, key string, o APIOptions) (*APIClient, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, fmt.Errorf("%w: BaseURL must be an absolute http or https URL without query", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: BaseURL must be an absolute http or https URL without query", ErrInvalidOptions)
 	}
 	c := &APIClient{
 		endpoint:    strings.TrimRight(base, "/") + "/" + url.PathEscape(envID) + "/campaigns?exposeAllKeys=true",
@@ -263,71 +263,10 @@ func missing(ctx, defaults map[string]any) bool {
 	return false
 }
 
-// wireResponse is the body of a 200 answer in mode normal (spec §2.4).
-// Missing fields decode as zero values and null strings as "".
-type wireResponse struct {
-	Campaigns []*wireCampaign `json:"campaigns"`
-	Panic     bool            `json:"panic"`
-}
-
-type wireCampaign struct {
-	ID                 string `json:"id"`
-	Name               string `json:"name"`
-	Slug               string `json:"slug"`
-	Type               string `json:"type"`
-	VariationGroupID   string `json:"variationGroupId"`
-	VariationGroupName string `json:"variationGroupName"`
-	Variation          struct {
-		ID            string `json:"id"`
-		Name          string `json:"name"`
-		Reference     bool   `json:"reference"`
-		Modifications struct {
-			Type  string         `json:"type"`
-			Value map[string]any `json:"value"`
-		} `json:"modifications"`
-	} `json:"variation"`
-}
-
-// parseResponse decodes a campaigns document. It never panics; anything
-// but a JSON object of the expected shape is an error wrapping
-// ErrBadResponse. Null campaign entries are skipped.
-func parseResponse(b []byte) (Decision, error) {
-	var w *wireResponse
-	if err := json.Unmarshal(b, &w); err != nil {
-		return Decision{}, fmt.Errorf("%w: %v", ErrBadResponse, err)
-	}
-	if w == nil {
-		return Decision{}, fmt.Errorf("%w: not a JSON object", ErrBadResponse)
-	}
-	if w.Panic {
-		return Decision{Panic: true}, nil
-	}
-	var d Decision
-	for _, wc := range w.Campaigns {
-		if wc == nil {
-			continue
-		}
-		d.Campaigns = append(d.Campaigns, Assignment{Campaign: &Campaign{
-			ID:             wc.ID,
-			Name:           wc.Name,
-			Slug:           wc.Slug,
-			Type:           wc.Type,
-			VariationGroup: VariationGroup{ID: wc.VariationGroupID, Name: wc.VariationGroupName},
-			Variation: Variation{
-				ID:        wc.Variation.ID,
-				Name:      wc.Variation.Name,
-				Reference: wc.Variation.Reference,
-				Modifications: NewModifications(wc.Variation.Modifications.Type,
-					wc.Variation.Modifications.Value),
-			},
-		}, Reason: Reason{Kind: ReasonRemote, Bucket: -1}})
-	}
-	return d, nil
-}
-
 // errorMessage extracts the "message" of a JSON error body, made safe to
-// print: the API key is redacted, control characters become spaces and the
-// result is cut to maxMessageBytes on a rune boundary.
+// print: the API key is redacted wherever it stands as a whole token (see
+// [httpx.RedactToken]), control characters become spaces and the result is
+// cut to maxMessageBytes on a rune boundary.
 func (c *APIClient) errorMessage(b []byte) string {
 	var body struct {
 		Message string `json:"message"`
@@ -335,7 +274,7 @@ func (c *APIClient) errorMessage(b []byte) string {
 	if json.Unmarshal(b, &body) != nil || body.Message == "" {
 		return ""
 	}
-	m := strings.ReplaceAll(body.Message, string(*c.key), "REDACTED")
+	m := httpx.RedactToken(body.Message, string(*c.key))
 	m = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '

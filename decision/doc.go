@@ -38,7 +38,7 @@
 //
 //	c, err := decision.NewAPIClient(envID, apiKey, decision.APIOptions{})
 //	if err != nil {
-//		return err // wraps decision.ErrInvalidConfig
+//		return err // wraps decision.ErrInvalidOptions
 //	}
 //	d, err := c.Decide(ctx, decision.Request{VisitorID: "user-4242"})
 //
@@ -83,8 +83,13 @@
 //
 // Response parsing is lenient: missing fields and a null slug decode as
 // empty strings, null campaign entries are skipped and unknown fields are
-// ignored. Campaigns are returned even when their ids are empty.
+// ignored. Campaigns are returned even when their ids are empty. A body of
+// the wrong shape fails with [ErrBadResponse] and a message naming the
+// JSON path and the JSON types, as in `decision: bad response:
+// "campaigns[0].variation" must be an object, got a string`.
 //
-// The API key prints and logs as "REDACTED" and is removed from any server
-// message copied into an [*APIError].
+// The API key prints and logs as "REDACTED", and is replaced by REDACTED
+// wherever it stands as a whole token in a server message copied into an
+// [*APIError] (delimited by characters other than letters, digits, '_'
+// and '-'), so that a short key does not garble the words that contain it.
 package decision

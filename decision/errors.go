@@ -9,9 +9,9 @@ import (
 // Sentinel errors returned by this package. Test for them with [errors.Is];
 // the returned errors wrap them with more context.
 var (
-	// ErrInvalidConfig reports a bad argument to [NewAPIClient]: an empty
+	// ErrInvalidOptions reports a bad argument to [NewAPIClient]: an empty
 	// environment id or API key, a malformed BaseURL, a negative limit.
-	ErrInvalidConfig = errors.New("decision: invalid config")
+	ErrInvalidOptions = errors.New("decision: invalid options")
 	// ErrInvalidRequest reports a [Request] that cannot be sent: an empty
 	// VisitorID, or a Context value that cannot be encoded as JSON. No
 	// network call is made.

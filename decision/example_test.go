@@ -26,7 +26,7 @@ func ExampleAPIClient_Decide() {
 
 	c, err := decision.NewAPIClient("env_1", "my-api-key", decision.APIOptions{BaseURL: srv.URL + "/v2"})
 	if err != nil {
-		fmt.Println(err) // wraps decision.ErrInvalidConfig
+		fmt.Println(err) // wraps decision.ErrInvalidOptions
 		return
 	}
 	ctx := context.Background()

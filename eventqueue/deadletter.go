@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 )
 
 // deadLetterValue is the stored form of a dead letter.
@@ -82,7 +83,7 @@ func (q *Queue) deadLetter(ctx context.Context, s *sinkState, bad []badRecord) e
 	}
 	q.deadMu.Unlock()
 	if err != nil {
-		return fmt.Errorf("eventqueue: dead-letter records: %w", err)
+		return errfmt.Errorf("eventqueue: dead-letter records: %w", err)
 	}
 	if n == 0 {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -81,8 +82,10 @@ func TestReplay(t *testing.T) {
 }
 
 func TestMaxDeadLettersKeepsNewest(t *testing.T) {
-	reject := eventqueue.SinkFunc(func(context.Context, []eventqueue.Record) error {
-		return eventqueue.Permanent(errors.New("no"))
+	reject := eventqueue.SinkFunc(func(_ context.Context, b []eventqueue.Record) error {
+		// Refused for its content, each with a reason of its own: were
+		// they refused alike, the destination would refuse, not them.
+		return eventqueue.Permanent(fmt.Errorf("record %s: no", b[0].ID()))
 	})
 	opts := oneSink("rec", reject)
 	opts.MaxDeadLetters = 3
@@ -112,8 +115,8 @@ func TestMaxDeadLettersKeepsNewest(t *testing.T) {
 // TestDeadLetterCountConcurrent: sinks dead-lettering at once keep
 // Stats().DeadLetters equal to what the file holds.
 func TestDeadLetterCountConcurrent(t *testing.T) {
-	reject := eventqueue.SinkFunc(func(context.Context, []eventqueue.Record) error {
-		return eventqueue.Permanent(errors.New("no"))
+	reject := eventqueue.SinkFunc(func(_ context.Context, b []eventqueue.Record) error {
+		return eventqueue.Permanent(fmt.Errorf("record %s: no", b[0].ID())) // see TestMaxDeadLettersKeepsNewest
 	})
 	var sinks []eventqueue.SinkConfig
 	for _, name := range []string{"a", "b", "c", "d"} {

@@ -3,9 +3,10 @@ package eventqueue
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 )
 
 // deleteNow deletes delivered records of s in a transaction of its own.
@@ -20,7 +21,7 @@ func (q *Queue) deleteNow(s *sinkState, items []item) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("eventqueue: delete delivered records: %w", err)
+		return errfmt.Errorf("eventqueue: delete delivered records: %w", err)
 	}
 	if r := removed[s.index]; r.n > 0 {
 		q.shrunk(s, r.n, r.size)
@@ -74,7 +75,7 @@ func (q *Queue) remove(tx *bolt.Tx, deletes []delivered) ([]removal, error) {
 				continue // purged while it was being sent (already counted), or not a record
 			}
 			if err := c.Delete(); err != nil {
-				return nil, fmt.Errorf("eventqueue: delete delivered records: %w", err)
+				return nil, errfmt.Errorf("eventqueue: delete delivered records: %w", err)
 			}
 			r.n++
 			r.size += int64(d.items[i].size)

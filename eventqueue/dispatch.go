@@ -21,8 +21,10 @@ import (
 // record; a backlog found at start goes out at once. Failed sends are
 // retried with jittered exponential backoff, forever, unless the sink
 // marks the error [Permanent] (then the batch is split to isolate the
-// records at fault, which go to the dead letters) or the records reach
-// their sink's MaxAge (dead letters, reason "expired").
+// records at fault, which go to the dead letters, unless every record is
+// refused alike) or the records reach their sink's MaxAge (dead letters,
+// reason "expired"). A [Systemic] refusal is retried and reported, never
+// dead-lettered.
 //
 // Run may be called once at a time.
 func (q *Queue) Run(ctx context.Context) error {
@@ -67,7 +69,8 @@ func (q *Queue) Run(ctx context.Context) error {
 // batches, and waits until its sink confirmed every record (their deletes
 // are committed with the next write, or by Close: a crash before that
 // sends them again, as delivery is at least once). It returns ctx's error
-// if ctx ends first (a sink down keeps its backlog). A Buffered queue
+// if ctx ends first (a sink down, or whose destination refuses delivery
+// ([Systemic]), keeps its backlog). A Buffered queue
 // first commits the records it holds, so they are durable in any case.
 // Delivery is Run's work: without Run, Flush returns nil only if the
 // backlogs are empty.
@@ -123,7 +126,8 @@ func (q *Queue) dispatch(ctx context.Context, s *sinkState) {
 	timer.Stop()
 	defer timer.Stop()
 	timerOn := false
-	due := true // a backlog found at start goes out at once
+	due := true        // a backlog found at start goes out at once
+	s.refusing = false // a new Run reports a refusal again
 	for ctx.Err() == nil {
 		n := s.committed.Load() - s.deleting.Load()
 		switch {
@@ -172,7 +176,18 @@ func (q *Queue) dispatch(ctx context.Context, s *sinkState) {
 		if d, ok := RetryAfterOf(err); ok {
 			delay = max(delay, min(d, s.cfg.MaxRetryAfter))
 		}
-		q.log.LogAttrs(ctx, slog.LevelWarn, "send failed, will retry", slog.String("sink", s.cfg.Name), slog.Duration("in", delay), slog.Any("err", err))
+		switch {
+		case !IsSystemic(err):
+			q.log.LogAttrs(ctx, slog.LevelWarn, "send failed, will retry", slog.String("sink", s.cfg.Name), slog.Duration("in", delay), slog.Any("err", err))
+		case s.refusing:
+			q.log.LogAttrs(ctx, slog.LevelDebug, "destination still refuses, will retry", slog.String("sink", s.cfg.Name), slog.Duration("in", delay), slog.Any("err", err))
+		default:
+			// Once per episode: send ends it when the sink delivers again.
+			s.refusing = true
+			q.log.LogAttrs(ctx, slog.LevelWarn, "destination refuses delivery; nothing is dead-lettered, will retry until it delivers again",
+				slog.String("sink", s.cfg.Name), slog.Duration("in", delay), slog.Any("err", err))
+			q.emit(ctx, Event{Kind: EventDestinationRefused, Sink: s.cfg.Name, N: batchLen(err), Delay: delay, Err: err})
+		}
 		q.emit(ctx, Event{Kind: EventBatchFailed, Sink: s.cfg.Name, N: batchLen(err), Delay: delay, Err: err})
 		if !sleep(ctx, delay) {
 			return

@@ -24,7 +24,7 @@
 // [github.com/seed27eed597/flagship-go/eventqueue/httpsink] delivers to
 // Flagship's endpoints and
 // [github.com/seed27eed597/flagship-go/eventqueue/kafkasink] to Kafka;
-// flagship.WithSink adds a SinkConfig to a client's queue.
+// flagship.DeliveryOptions.Sinks adds SinkConfigs to a client's queue.
 //
 // # Writing
 //
@@ -38,7 +38,11 @@
 // no other goroutine. [Buffered] mode returns before the commit, which
 // follows within Options.BufferDelay. The queue is bounded
 // (Options.MaxRecords per sink, Options.MaxBytes in all): when full,
-// Enqueue fails at once with [ErrQueueFull] and stores nothing.
+// Enqueue fails at once with [ErrQueueFull] and stores nothing. A record
+// larger than a sink that takes it can carry (a Sink that is a
+// [RecordSizer], as the HTTP and Kafka sinks are) is refused the same
+// way, with a [*RecordTooLargeError] naming the sink, the size and the
+// limit: it is never accepted, then dead-lettered.
 //
 // # Delivering
 //
@@ -50,15 +54,45 @@
 // least once: after a crash or a lost confirmation a record is sent again,
 // with the same UUID (Record.ID) consumers can de-duplicate on.
 //
-// A failed Send is retried with jittered exponential backoff, honouring
-// [RetryAfter], for as long as the record lives. A sink marks an error
-// [Permanent] when the batch will never be accepted: the queue then
-// splits the batch to find the records at fault and moves only those to
-// the dead letters, with the error as the reason. A sink that confirms
-// records one by one returns [Partial]. Records older than
-// SinkConfig.MaxAge go to the dead letters as [ReasonExpired], and a
-// stored record that cannot be decoded as corrupt. [Queue.DeadLetters]
-// lists them and [Queue.Replay] moves them back to their backlogs.
+// A failed Send is retried with jittered exponential backoff (at most
+// SinkConfig.RetryMax apart), honouring [RetryAfter], for as long as the
+// record lives. A sink that confirms records one by one returns
+// [Partial]. Records older than SinkConfig.MaxAge go to the dead letters
+// as [ReasonExpired], and a stored record that cannot be decoded as
+// corrupt. [Queue.DeadLetters] lists them and [Queue.Replay] moves them
+// back to their backlogs.
+//
+// # Refusals
+//
+// A refusal is classified once, by the same rule for every sink:
+//
+//   - A refusal of the records' content (an HTTP 4xx about an item, a
+//     schema error, a message too large) is final: the sink marks it
+//     [Permanent]. The queue sends the batch again in halves, down to
+//     single records, to find the records at fault, delivers the others,
+//     and moves only those to the dead letters, with the error as the
+//     reason.
+//   - A refusal of the destination itself is not the records' fault: a
+//     revoked or missing key (HTTP 401, 403, 407; Kafka authorization and
+//     SASL failures), a redirect (any 3xx), a wrong URL (404, 405). The
+//     sink marks it [Systemic]. And when every record of a split batch
+//     is refused alike (the same error message) and none is delivered,
+//     as a proxy answering 400 to everything does, the queue takes the
+//     refusal for a systemic one too. A systemic refusal is retried with
+//     the same backoff, dead-letters nothing, and is reported once per
+//     episode: an [EventDestinationRefused] event and a Warn log, then an
+//     Info log when the sink delivers again. [Queue.Flush] keeps waiting
+//     meanwhile, as for an outage.
+//   - Everything else (network errors, timeouts, HTTP 408, 429, 5xx) is
+//     retried with backoff.
+//
+// So that refusals of different records never look alike, a sink names
+// the record (its ID) in an error about its content, as httpsink and
+// kafkasink do for what they refuse themselves. A lone record refused
+// (a batch of one) is taken for bad content, unless the last batch of
+// its sink was refused alike, with the same error and no delivery
+// since. A batch refused exactly as last time (the same records, the
+// same error) is not split again.
 //
 // # Also in the file
 //
@@ -98,6 +132,13 @@
 // (Options.MaxDeadLetters): beyond it the oldest are deleted, with a log
 // line. Flagship's wire protocol has no field for the record's UUID, so
 // Flagship's collectors cannot de-duplicate the rare repeats.
+//
+// The queue cannot tell a destination that refuses everything from a
+// batch made only of records bad in the same way: such a batch is
+// retried as a systemic refusal, until its records expire (MaxAge) or
+// records the destination accepts join a batch with them, which then
+// isolates them. Isolating a batch of n records costs up to 2n-1 sends,
+// again at each attempt while new records join the refused batch.
 package eventqueue
 
 // How the package is built (for those who change it).
@@ -106,9 +147,11 @@ package eventqueue
 //
 //	queue.go        Queue, Open, Close: the file, its buckets and the sinks' states
 //	enqueue.go      Enqueue: validation, capacity, and the transaction of a commit group
+//	limit.go        RecordSizer: the sinks' record size limits Enqueue checks
 //	groupcommit.go  groupCommit: gathers writes and commits them in groups (its contract is there)
 //	dispatch.go     Run, Flush and each sink's delivery loop: read a batch, send it, back off
-//	split.go        send: permanent and partial failures, split to isolate the records at fault
+//	split.go        send: permanent, systemic and partial failures, split to isolate the
+//	                records at fault, and the judgement of their refusals (its rule is there)
 //	delete.go       the deletes of delivered records and the attempts counter
 //	deadletter.go   moving records to the dead letters
 //	inspect.go      Stats, Peek, DeadLetters, Replay, Purge, Compact
@@ -124,8 +167,8 @@ package eventqueue
 //   - Run starts one dispatcher per configured sink and waits for them;
 //     Close waits for Run (runWG) before the writer's last commit, so the
 //     dispatchers' last deletes are committed. A dispatcher alone reads
-//     and writes its sinkState's from and purges, and alone calls its
-//     Sink.
+//     and writes its sinkState's from, purges, alike and refusing, and
+//     alone calls its Sink.
 //   - Everything else runs on the caller's goroutine.
 //
 // Locks, outermost first; a goroutine holding one may take only those

@@ -8,6 +8,7 @@ import (
 	"math/bits"
 
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -15,7 +16,9 @@ import (
 // returns nil only once r is committed and fsynced; concurrent callers
 // share one commit, which one of them may run. It fails, storing nothing,
 // with ErrQueueFull when a backlog or the bytes are at their bound,
-// ErrInvalidRecord for an invalid record or one no sink takes, ErrClosed
+// ErrInvalidRecord for an invalid record or one no sink takes, a
+// [*RecordTooLargeError] (which wraps ErrInvalidRecord) for a record
+// larger than a sink that takes it can carry ([RecordSizer]), ErrClosed
 // after Close, and ctx's error if ctx ends first (the record may then
 // still be committed).
 func (q *Queue) Enqueue(ctx context.Context, r hits.Record) error {
@@ -48,6 +51,9 @@ func (q *Queue) enqueue(ctx context.Context, r hits.Record, wait bool) error {
 	kind := r.Kind()
 	for _, s := range q.sinks {
 		if s.takes(kind) {
+			if err := s.checkSize(r); err != nil {
+				return err
+			}
 			targets |= 1 << s.index
 			n++
 		}
@@ -165,7 +171,7 @@ func (q *Queue) commitGroup(g *commitGroup) (problems commitProblems) {
 	})
 	q.removed(g.deletes, removed, err)
 	if err != nil {
-		err = fmt.Errorf("eventqueue: commit: %w", err)
+		err = errfmt.Errorf("eventqueue: commit: %w", err)
 		problems.err, problems.records, problems.async = err, len(g.recs), g.async
 		for _, p := range g.recs {
 			for t := p.targets; t != 0; t &= t - 1 {

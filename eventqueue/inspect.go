@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -226,7 +227,7 @@ func (q *Queue) Replay(ctx context.Context) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("eventqueue: replay: %w", err)
+		return 0, errfmt.Errorf("eventqueue: replay: %w", err)
 	}
 	total := len(created)
 	for s, m := range moved {
@@ -300,7 +301,7 @@ func (q *Queue) Purge(ctx context.Context, envID string, visitorIDs ...string) e
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("eventqueue: purge: %w", err)
+		return errfmt.Errorf("eventqueue: purge: %w", err)
 	}
 	for _, s := range q.sinks {
 		if g := gone[s.index]; g.n > 0 {
@@ -320,37 +321,37 @@ func Compact(path string, lockTimeout time.Duration) (before, after int64, err e
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
+		return 0, 0, errfmt.Errorf("eventqueue: compact: %w", err)
 	}
 	// The exclusive lock keeps SDKs and other compactions out until the
 	// new file is in place (Open checks it opened the file at path).
 	src, err := openDB(path, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
-		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
+		return 0, 0, errfmt.Errorf("eventqueue: compact: %w", err)
 	}
 	defer src.Close()
 	tmp := path + ".compact"
 	_ = os.Remove(tmp)
 	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
-		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
+		return 0, 0, errfmt.Errorf("eventqueue: compact: %w", err)
 	}
 	if err := bolt.Compact(dst, src, 64<<20); err != nil {
 		_ = dst.Close()
 		_ = os.Remove(tmp)
-		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
+		return 0, 0, errfmt.Errorf("eventqueue: compact: %w", err)
 	}
 	if err := dst.Close(); err != nil {
 		_ = os.Remove(tmp)
-		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
+		return 0, 0, errfmt.Errorf("eventqueue: compact: %w", err)
 	}
 	nfi, err := os.Stat(tmp)
 	if err != nil {
-		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
+		return 0, 0, errfmt.Errorf("eventqueue: compact: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
-		return 0, 0, fmt.Errorf("eventqueue: compact: %w", err)
+		return 0, 0, errfmt.Errorf("eventqueue: compact: %w", err)
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		_ = d.Sync() // make the rename durable

@@ -95,7 +95,8 @@ type SinkConfig struct {
 	// RetryInitial and RetryMax are the first and the largest delay of
 	// the jittered exponential backoff after a failed Send. Defaults
 	// DefaultRetryInitial and DefaultRetryMax. Retries go on forever
-	// (records leave only by delivery, expiry or permanent rejection).
+	// (records leave only by delivery, expiry or permanent rejection),
+	// a [Systemic] refusal's included.
 	RetryInitial, RetryMax time.Duration
 	// MaxRetryAfter caps the delay a sink may ask for with [RetryAfter].
 	// Default DefaultMaxRetryAfter.
@@ -211,6 +212,13 @@ const (
 	// given by [Queue.EnqueueAsync] (records whose Enqueue waited got
 	// the error instead).
 	EventCommitFailed
+	// EventDestinationRefused: the sink's destination refuses delivery
+	// itself (Err is [Systemic]: a revoked key, a redirect, every record
+	// of a batch refused alike). Nothing is dead-lettered: the batch of
+	// N records is retried after Delay, and so on (each attempt is also
+	// an EventBatchFailed). Sent once per episode: the episode ends with
+	// the sink's next EventBatchSent.
+	EventDestinationRefused
 )
 
 // String returns the event kind's name.
@@ -226,6 +234,8 @@ func (k EventKind) String() string {
 		return "queue full"
 	case EventCommitFailed:
 		return "commit failed"
+	case EventDestinationRefused:
+		return "destination refused"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -236,7 +246,7 @@ type Event struct {
 	Sink    string        // the sink's name ("" for EventQueueFull)
 	N       int           // records concerned
 	Latency time.Duration // EventBatchSent: how long Send took
-	Delay   time.Duration // EventBatchFailed: wait before the next attempt
+	Delay   time.Duration // EventBatchFailed, EventDestinationRefused: wait before the next attempt
 	Reason  string        // EventDeadLettered: why
-	Err     error         // EventBatchFailed, EventQueueFull, EventCommitFailed
+	Err     error         // EventBatchFailed, EventQueueFull, EventCommitFailed, EventDestinationRefused
 }

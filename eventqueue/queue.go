@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -92,6 +93,12 @@ type sinkState struct {
 	// (owned by the dispatcher).
 	purges uint64
 	rewind atomic.Bool // a delete failed: read from the start again
+
+	// Owned by the dispatcher (split.go): the last batch whose records
+	// were all refused alike, none delivered, since the last delivery;
+	// and whether a systemic refusal is being reported (an episode).
+	alike    refusal
+	refusing bool
 
 	sent, retried, dead, expired, batches atomic.Uint64
 	lastLatency                           atomic.Int64
@@ -213,7 +220,7 @@ func (q *Queue) load() error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("eventqueue: open %s: %w", q.path, err)
+		return errfmt.Errorf("eventqueue: open %s: %w", q.path, err)
 	}
 	if len(q.sinks) > 64 {
 		return fmt.Errorf("%w: %d sinks, at most 64", ErrInvalidOptions, len(q.sinks))

@@ -28,9 +28,13 @@ type Record struct {
 // The queue calls Send from one goroutine per sink, with batches in
 // enqueue order, and deletes the records only after Send returns nil.
 // Send must honour ctx. An error is retried with backoff unless it is
-// marked with [Permanent]; wrap it with [RetryAfter] to ask for a delay;
-// return [Partial] when some records were delivered and others not.
-// Send must not keep batch after it returns.
+// marked with [Permanent] (the records' content is refused); mark a
+// refusal of the destination itself with [Systemic]; wrap an error with
+// [RetryAfter] to ask for a delay; return [Partial] when some records
+// were delivered and others not. An error about one record's content
+// should name the record (its ID), so that it never looks like its
+// neighbours' (see "Refusals" in the package documentation). Send must
+// not keep batch after it returns.
 type Sink interface {
 	Send(ctx context.Context, batch []Record) error
 }
@@ -47,11 +51,13 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
-// Permanent marks err as final: the sink will never accept the batch as
-// it is (an HTTP 400, a schema error, a message too large). The queue then
-// splits the batch to find the records at fault and moves only those to
-// the dead letters, with err's message as the reason. Permanent(nil) is
-// nil.
+// Permanent marks err as final: the destination will never accept the
+// batch as it is, because of its content (an HTTP 400 about an item, a
+// schema error, a message too large). The queue then splits the batch to
+// find the records at fault and moves only those to the dead letters,
+// with err's message as the reason; but when every record of the batch
+// is refused alike, and none is delivered, the refusal is taken for a
+// [Systemic] one and nothing is dead-lettered. Permanent(nil) is nil.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
@@ -60,10 +66,39 @@ func Permanent(err error) error {
 }
 
 // IsPermanent reports whether err, or an error it wraps, was marked by
-// [Permanent].
+// [Permanent] and not by [Systemic] (a systemic refusal is never final).
 func IsPermanent(err error) bool {
 	var p *permanentError
-	return errors.As(err, &p)
+	return errors.As(err, &p) && !IsSystemic(err)
+}
+
+// systemicError marks a refusal of the destination itself.
+type systemicError struct{ err error }
+
+func (e *systemicError) Error() string { return e.err.Error() }
+func (e *systemicError) Unwrap() error { return e.err }
+
+// Systemic marks err as a refusal of the destination itself, not of the
+// records: a revoked or missing key (HTTP 401, 403, 407), a redirect, a
+// wrong URL (404, 405), a Kafka ACL or SASL failure. No record is at
+// fault, so none goes to the dead letters: the queue retries the batch
+// with jittered backoff (at most the sink's RetryMax apart, or the
+// [RetryAfter] delay), as long as the records live, and reports the
+// refusal once per episode ([EventDestinationRefused] and a Warn log),
+// until the sink delivers again (an Info log). An error marked both
+// Systemic and [Permanent] is systemic. Systemic(nil) is nil.
+func Systemic(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &systemicError{err: err}
+}
+
+// IsSystemic reports whether err, or an error it wraps, was marked by
+// [Systemic].
+func IsSystemic(err error) bool {
+	var s *systemicError
+	return errors.As(err, &s)
 }
 
 // retryAfterError asks for a minimum delay before the next attempt.
@@ -126,7 +161,8 @@ func (e *partialError) Unwrap() []error { return e.errs }
 // as if Send had failed for them alone: when every one of their errors
 // is [Permanent], it isolates the records at fault (splitting as for a
 // permanent batch error) and moves them to the dead letters; otherwise it
-// retries them all with backoff. Partial returns nil when every entry is
+// retries them all with backoff, reporting a [Systemic] entry as the
+// refusal of the destination. Partial returns nil when every entry is
 // nil. If errs does not have one entry per record, the queue retries the
 // whole batch.
 func Partial(errs []error) error {

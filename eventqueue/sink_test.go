@@ -36,6 +36,37 @@ func TestPermanent(t *testing.T) {
 	assert.Equal(t, base.Error(), p.Error())
 }
 
+func TestSystemic(t *testing.T) {
+	base := errors.New("401 revoked key")
+	tests := []struct {
+		name          string
+		give          error
+		wantSystemic  bool
+		wantPermanent bool
+	}{
+		{name: "nil", give: eventqueue.Systemic(nil)},
+		{name: "plain", give: base},
+		{name: "marked", give: eventqueue.Systemic(base), wantSystemic: true},
+		{name: "wrapped", give: fmt.Errorf("httpsink: %w", eventqueue.Systemic(base)), wantSystemic: true},
+		{name: "retry after", give: eventqueue.RetryAfter(eventqueue.Systemic(base), time.Second), wantSystemic: true},
+		{name: "systemic over permanent", give: eventqueue.Systemic(eventqueue.Permanent(base)), wantSystemic: true},
+		{name: "permanent over systemic", give: eventqueue.Permanent(eventqueue.Systemic(base)), wantSystemic: true},
+		{name: "permanent", give: eventqueue.Permanent(base), wantPermanent: true},
+		{name: "a partial entry", give: eventqueue.Partial([]error{nil, eventqueue.Systemic(base)}), wantSystemic: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.wantSystemic, eventqueue.IsSystemic(tt.give))
+			assert.Equal(t, tt.wantPermanent, eventqueue.IsPermanent(tt.give))
+		})
+	}
+	assert.NoError(t, eventqueue.Systemic(nil))
+	s := eventqueue.Systemic(base)
+	assert.ErrorIs(t, s, base)
+	assert.Equal(t, base.Error(), s.Error())
+	assert.Equal(t, "destination refused", eventqueue.EventDestinationRefused.String())
+}
+
 func TestRetryAfterOf(t *testing.T) {
 	base := errors.New("429")
 	tests := []struct {

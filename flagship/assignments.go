@@ -16,22 +16,32 @@ import (
 const AssignmentsFileName = "assignments.db"
 
 // openAssignments opens BUCKETING mode's assignment store: the caller's
-// (WithAssignmentStore) or the local file, behind the cache unless it is
-// in memory already.
-func (c *Client) openAssignments(dir string) error {
+// (AssignmentOptions.Store), or the local file in dir, behind the cache
+// unless it is in memory already. Without dir (DeliveryOptions.InMemory
+// and no usable cache directory), or with DeliveryOptions.InMemory and a
+// file that cannot be opened, the default store is in memory.
+func (c *Client) openAssignments(ctx context.Context, dir string) error {
 	cfg := &c.cfg
-	store := cfg.store
+	store := cfg.assignments.Store
+	if store == nil && dir == "" {
+		store = assignment.NewMemory(0)
+	}
 	if store == nil {
-		f, err := assignment.OpenFile(filepath.Join(dir, AssignmentsFileName), assignment.FileOptions{
-			Logger: c.log, Now: cfg.now})
-		if err != nil {
-			if errors.Is(err, assignment.ErrLocked) {
-				return fmt.Errorf("flagship: %w", err)
-			}
-			return fmt.Errorf("%w: assignment store: %w", ErrInvalidConfig, err)
+		path := filepath.Join(dir, AssignmentsFileName)
+		f, err := assignment.OpenFile(path, assignment.FileOptions{Logger: c.logBase, Now: cfg.now})
+		switch {
+		case errors.Is(err, assignment.ErrLocked):
+			return fmt.Errorf("flagship: %w", err)
+		case err != nil && cfg.delivery.InMemory:
+			c.log.LogAttrs(ctx, slog.LevelWarn, "assignment file unusable: assignments are kept in memory", slog.Any("err", err))
+			store = assignment.NewMemory(0)
+		case err != nil:
+			return storageError("assignment file", err, // err names the path
+				"give a writable directory with WithCacheDir, a store with AssignmentOptions.Store, or run without files with DeliveryOptions.InMemory")
+		default:
+			c.assignFile = f
+			store = f
 		}
-		c.assignFile = f
-		store = f
 	}
 	switch s := store.(type) {
 	case *assignment.Memory:
@@ -41,8 +51,8 @@ func (c *Client) openAssignments(dir string) error {
 		c.assignments = s // the caller's: run and closed by the caller
 		return nil
 	}
-	o := cfg.cacheOpts
-	o.Logger = c.log.With("component", "assignments")
+	o := cfg.assignments.Cache
+	o.Logger = c.logBase.With("component", "assignments")
 	if cfg.clockSet {
 		o.Now = cfg.now // else the cache's cheaper reading of the real clock
 	}
@@ -94,15 +104,15 @@ func (c *Client) closeAssignments() {
 	}
 }
 
-// assignmentEvent turns a cache event into a client event.
+// assignmentEvent turns a cache event into a notification.
 func (c *Client) assignmentEvent(ctx context.Context, e assignment.Event) {
 	switch e.Kind {
 	case assignment.EventStoreFailed:
-		c.emit(ctx, Event{Kind: EventAssignmentStoreFailed, Reason: e.Op, N: e.N, Err: e.Err})
+		c.emit(ctx, Notification{Kind: NotifyAssignmentStoreFailed, Reason: e.Op, N: e.N, Err: e.Err})
 	case assignment.EventBreakerChanged:
-		c.emit(ctx, Event{Kind: EventAssignmentStoreState, Reason: e.State.String(), Err: e.Err})
+		c.emit(ctx, Notification{Kind: NotifyAssignmentStoreState, Reason: e.State.String(), Err: e.Err})
 	case assignment.EventWritesDropped:
-		c.emit(ctx, Event{Kind: EventAssignmentStoreFailed, Reason: "writes dropped", N: e.N,
+		c.emit(ctx, Notification{Kind: NotifyAssignmentStoreFailed, Reason: "writes dropped", N: e.N,
 			Err: errors.New("flagship: assignment writes dropped: too many waiting for the store")})
 	}
 }

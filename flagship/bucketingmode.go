@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/internal/version"
@@ -20,42 +18,40 @@ import (
 // cache directory.
 const bucketingCacheFile = "bucketing.json"
 
-// Retry delays while no bucketing file was ever loaded.
-const (
-	firstRetryDelay = time.Second
-	maxRetryDelay   = 30 * time.Second
-)
-
-// startBucketing loads the cached file, starts the download-and-poll
-// goroutine, and waits for the first data while ctx is live.
+// startBucketing loads the cached file and starts the download-and-poll
+// goroutine; New then waits for the first data with waitFirstFile.
 func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 	cfg := &c.cfg
-	dir := cfg.resolveCacheDir(c.envID)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("%w: cache directory: %w", ErrInvalidConfig, err)
+	dir, err := c.bucketingDir(ctx)
+	if err != nil {
+		return err
 	}
-	if err := c.openAssignments(dir); err != nil {
+	if err := c.openAssignments(ctx, dir); err != nil {
 		return err
 	}
 	c.startAssignmentWriter(runCtx)
-	c.engine = bucketing.NewEngine(bucketing.Options{Assignments: c.assignments, Logger: c.log,
+	c.engine = bucketing.NewEngine(bucketing.Options{Assignments: c.assignments, Logger: c.logBase.With("component", "bucketing"),
 		ContextDefaults: visitor.PredefinedContext()})
 	c.decider = c.engine
 	h := http.Header{}
 	h.Set("x-sdk-client", "go")
 	h.Set("x-sdk-version", version.SDK)
+	cachePath := ""
+	if dir != "" {
+		cachePath = filepath.Join(dir, bucketingCacheFile)
+	}
+	c.refused = make(chan error, 1)
 	p, err := bucketing.NewPoller(c.engine, bucketing.PollerOptions{
-		URL:        strings.TrimSuffix(cfg.bucketingURL, "/") + "/" + c.envID + "/bucketing.json",
+		URL:        strings.TrimSuffix(cfg.endpoints.Bucketing, "/") + "/" + c.envID + "/bucketing.json",
+		EnvID:      c.envID,
 		HTTPClient: cfg.httpClient,
-		Timeout:    cfg.fetchTimeout,
-		Interval:   cfg.pollingInterval,
-		CachePath:  filepath.Join(dir, bucketingCacheFile),
+		Timeout:    cfg.bucketing.fetchTimeout(),
+		Interval:   cfg.bucketing.pollingInterval(),
+		CachePath:  cachePath,
 		Header:     h,
-		Logger:     c.log,
+		Logger:     c.logBase, // the poller adds component=bucketing
 		OnUpdate:   c.onBucketingUpdate,
-		OnError: func(ctx context.Context, err error) {
-			c.emit(ctx, Event{Kind: EventBucketingFailed, Err: err})
-		},
+		OnError:    c.onBucketingError,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -65,56 +61,85 @@ func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 	if _, err := p.LoadCache(context.WithoutCancel(ctx)); err != nil {
 		// A corrupt cache is not fatal: the download replaces it.
 		c.log.LogAttrs(ctx, slog.LevelWarn, "cached bucketing file unusable", slog.Any("err", err))
-		c.emit(ctx, Event{Kind: EventBucketingFailed, Err: err})
+		c.emit(ctx, Notification{Kind: NotifyBucketingFailed, Err: err})
 	}
-	refused := make(chan error, 1) // buffered: the goroutine never waits for New
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		c.poll(runCtx, refused)
+		// One download now, then the poller's loop, which retries a
+		// failure with backoff (1 s, 2 s, 4 s... up to the interval) and
+		// logs the first failure of each run at Warn.
+		_, _ = p.Fetch(runCtx) // its error is New's to return (see waitFirstFile)
+		_ = p.Run(runCtx)      // returns nil when runCtx ends
 	}()
+	return nil
+}
+
+// bucketingDir returns the cache directory for the bucketing file and the
+// assignment file. With DeliveryOptions.InMemory a directory that cannot
+// be used is not an error: the client then keeps no file, which it logs
+// once, and "" is returned.
+func (c *Client) bucketingDir(ctx context.Context) (string, error) {
+	dir, err := c.cfg.makeCacheDir(c.envID)
+	if err == nil || !c.cfg.delivery.InMemory {
+		return dir, err
+	}
+	c.log.LogAttrs(ctx, slog.LevelWarn, "no usable cache directory: the bucketing file is not cached on disk (a restart needs the network) and assignments are kept in memory",
+		slog.Any("err", err))
+	return "", nil
+}
+
+// onBucketingError reports a failed download or cache write, and hands a
+// refusal of the credentials made before the client was ready to New.
+func (c *Client) onBucketingError(ctx context.Context, err error) {
+	c.emit(ctx, Notification{Kind: NotifyBucketingFailed, Err: err})
+	if !c.Ready() && errors.Is(err, bucketing.ErrUnauthorized) {
+		select {
+		case c.refused <- err: // New returns it, or has returned: the poller keeps trying
+		default:
+		}
+	}
+}
+
+// waitFirstFile waits, while ctx is live, until the client has decision
+// data. It returns nil once it has, an error wrapping ErrUnauthorized if a
+// download was refused first, and an error wrapping ErrNotReady and the
+// last download's error if ctx ends first.
+func (c *Client) waitFirstFile(ctx context.Context) error {
 	if c.Ready() {
 		return nil // the cached file serves until the download lands
 	}
 	select {
 	case <-c.ready:
-	case err := <-refused:
+		return nil
+	case err := <-c.refused:
 		return fmt.Errorf("flagship: download bucketing file: %w: %w", ErrUnauthorized, err)
 	case <-ctx.Done():
 	}
-	return nil
+	if c.Ready() {
+		return nil // the file arrived as ctx ended
+	}
+	st := c.poller.Status()
+	if st.Err != nil {
+		return fmt.Errorf("%w: no bucketing file yet when New's context ended (the client keeps downloading it in the background; %d failed downloads): %w",
+			ErrNotReady, st.Failures, st.Err)
+	}
+	return fmt.Errorf("%w: no bucketing file yet when New's context ended (the client keeps downloading it in the background; the first download, bounded by BucketingOptions.FetchTimeout %v, has not ended)",
+		ErrNotReady, c.cfg.bucketing.fetchTimeout())
 }
 
-// poll downloads the file, retrying with growing delays while the client
-// has no data, then polls it until ctx ends. A refusal (401, 403) of the
-// first download is sent on refused, for New to return it.
-func (c *Client) poll(ctx context.Context, refused chan<- error) {
-	delay := firstRetryDelay
-	for {
-		_, err := c.poller.Fetch(ctx)
-		if !c.Ready() && errors.Is(err, bucketing.ErrUnauthorized) {
-			select {
-			case refused <- err: // New returns it, or has returned: keep trying
-			default:
-			}
-		}
-		if err == nil || c.Ready() {
-			break
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		delay = min(2*delay, maxRetryDelay)
+// notReady returns the error of a decision made before the first
+// bucketing file, err (wrapping bucketing.ErrNoConfig): it wraps
+// ErrNotReady and says why, with the last download's error.
+func (c *Client) notReady(err error) error {
+	if st := c.poller.Status(); st.Err != nil {
+		return fmt.Errorf("%w: %w; last download: %w", ErrNotReady, err, st.Err)
 	}
-	_ = c.poller.Run(ctx) // returns nil when ctx ends
+	return fmt.Errorf("%w: %w; the first download has not ended", ErrNotReady, err)
 }
 
 func (c *Client) onBucketingUpdate(ctx context.Context, u bucketing.Update) {
-	c.emit(ctx, Event{Kind: EventBucketingUpdated, Source: u.Source.String(), N: u.Config.NumCampaigns()})
+	c.emit(ctx, Notification{Kind: NotifyBucketingUpdated, Source: u.Source.String(), N: u.Config.NumCampaigns()})
 	if u.Config.Panic() {
 		c.setStatus(ctx, StatusPanic)
 	} else {

@@ -26,10 +26,14 @@ import (
 // A Client is safe for concurrent use. Create one per environment and
 // process, share it, and Close it on shutdown.
 type Client struct {
-	envID   string
-	cfg     config
-	log     *slog.Logger
-	handler EventHandler
+	envID  string
+	cfg    config
+	log    *slog.Logger // the client's own lines: component=flagship
+	notify NotificationHandler
+	// logBase is WithLogger's logger, without a component: each package
+	// the client wires gets it, or a logger derived from it, and labels
+	// its lines with its own component, once.
+	logBase *slog.Logger
 
 	// httpClient sends every request: the Decision API's, the bucketing file's
 	// and the hits'. Unless WithHTTPClient gave one, it is the client's
@@ -39,6 +43,10 @@ type Client struct {
 	decider decision.Decider // the mode's decider, wrapped by clientDecider
 	engine  *bucketing.Engine
 	poller  *bucketing.Poller
+	// refused receives a refusal (401, 403) of a download made before
+	// the client was ready, for New to return. Buffered (1): the poller
+	// never waits for New, which may have returned.
+	refused chan error
 	tracker visitor.Tracker
 
 	// assignments is BUCKETING mode's assignment store as the engine uses
@@ -48,12 +56,12 @@ type Client struct {
 	assignCache *assignment.Cache
 	assignFile  *assignment.File
 
-	queue        *eventqueue.Queue // nil when records go to a tracker and no sink
-	httpSink     *httpsink.Sink    // nil when the tracker was given
+	queue        pipeline       // nil when records go to a tracker and no sink
+	httpSink     *httpsink.Sink // nil when the tracker was given
 	stopDelivery context.CancelFunc
 
 	// statusMu makes each status change one step from a known previous
-	// status; events are emitted after it is released.
+	// status; notifications are emitted after it is released.
 	statusMu  sync.Mutex
 	status    atomic.Int32
 	readyOnce sync.Once
@@ -72,16 +80,35 @@ type Client struct {
 
 // New starts a client for the environment envID with the API key apiKey.
 //
-// In [DecisionAPI] mode (the default) it does no I/O and is READY at once.
-// In [Bucketing] mode it loads the last good bucketing file from the cache
-// directory (so a restart works offline), then downloads the current one
-// and polls it in the background. It waits for decision data only while ctx
-// is live: if ctx ends first, it returns a working client and a nil error,
-// whose flags serve defaults until data arrives (see [Client.WaitReady]).
+// In [DecisionAPI] mode (the default) it does no network I/O and is READY
+// at once. In [Bucketing] mode it loads the last good bucketing file from
+// the cache directory (so a restart works offline), then downloads the
+// current one and polls it in the background; it waits for decision data
+// only while ctx is live. If ctx ends first, New returns both a working
+// client and an error wrapping [ErrNotReady] and the last download's error
+// (a *bucketing.FetchError naming the URL, the status and the
+// environment), as LaunchDarkly's SDK does on an initialization timeout:
 //
-// It fails, with nothing left running, with an error wrapping
-// [ErrInvalidConfig] for a bad argument or option, and [ErrUnauthorized]
-// when Flagship refuses the environment on the first download.
+//	c, err := flagship.New(ctx, envID, apiKey, flagship.WithMode(flagship.Bucketing))
+//	if errors.Is(err, flagship.ErrNotReady) {
+//		log.Print(err) // flags serve defaults until the file arrives
+//	} else if err != nil {
+//		return err // nothing is left running
+//	}
+//	defer c.Close(context.Background()) // in both cases
+//
+// The client keeps downloading in the background, retrying with backoff
+// (1 s, 2 s, 4 s... up to the polling interval, the first failure of each
+// run logged at Warn), and becomes READY when the file arrives (see
+// [Client.WaitReady]); it must be closed as any other.
+//
+// Otherwise it fails, with nothing left running and a nil client, with an
+// error wrapping [ErrInvalidConfig] for a bad argument or option,
+// [ErrStorage] when the disk cannot be used (no cache directory, a
+// read-only or full file system: the error names the option to set),
+// [ErrQueueLocked] when another process holds the queue file, and
+// [ErrUnauthorized] when Flagship refuses the environment on a download
+// made before the client was ready.
 func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -96,17 +123,16 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 	// own HTTP client has none.
 	hc := httpx.ClientFor(httpx.GuardRedirects(cfg.httpClient), 0)
 	cfg.httpClient = hc.HTTP()
-	c := &Client{envID: envID, cfg: cfg, handler: cfg.handler, httpClient: hc, ready: make(chan struct{}), done: make(chan struct{}),
-		sentContexts: visitor.NewSentContexts(0, cfg.contextHitWindow)}
+	c := &Client{envID: envID, cfg: cfg, notify: cfg.notify, httpClient: hc, ready: make(chan struct{}), done: make(chan struct{}),
+		sentContexts: visitor.NewSentContexts(0, cfg.delivery.contextHitWindow())}
+	if c.notify == nil {
+		c.notify = nopNotifications{}
+	}
 	logger := cfg.logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	if c.handler != nil {
-		logger = slog.New(teeHandler{Handler: logger.Handler(), h: c.handler})
-	} else {
-		c.handler = NopEventHandler{}
-	}
+	c.logBase = logger
 	c.log = logger.With("component", "flagship")
 	runCtx, stop := context.WithCancel(context.Background())
 	c.stop = stop
@@ -117,17 +143,17 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 			c.shutdown()
 		}
 	}()
-	if cfg.tracker == nil || len(cfg.sinks) > 0 {
-		if err := c.openQueue(envID, apiKey); err != nil {
+	if cfg.delivery.Tracker == nil || len(cfg.delivery.Sinks) > 0 {
+		if err := c.openQueue(ctx, envID, apiKey); err != nil {
 			return nil, err
 		}
 	}
 	switch c.cfg.mode {
 	case DecisionAPI:
 		api, err := decision.NewAPIClient(envID, apiKey, decision.APIOptions{
-			BaseURL:         cfg.decisionAPIURL,
+			BaseURL:         cfg.endpoints.DecisionAPI,
 			HTTPClient:      cfg.httpClient,
-			Timeout:         cfg.decisionTimeout,
+			Timeout:         cfg.decisionAPI.timeout(),
 			ContextDefaults: visitor.PredefinedContext(),
 		})
 		if err != nil {
@@ -140,21 +166,29 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 			return nil, err
 		}
 	}
-	if cfg.tracker != nil {
-		c.tracker = cfg.tracker
-		if len(cfg.sinks) > 0 {
-			// The sinks given by WithSink are fed by the queue.
-			c.tracker = teeTracker{queue: c.queue, tracker: cfg.tracker}
+	if t := cfg.delivery.Tracker; t != nil {
+		c.tracker = t
+		if len(cfg.delivery.Sinks) > 0 {
+			// DeliveryOptions.Sinks are fed by the queue.
+			c.tracker = teeTracker{queue: c.queue, tracker: t}
 		}
 	}
 	c.startDelivery()
+	var notReady error
+	if c.cfg.mode == Bucketing {
+		err := c.waitFirstFile(ctx)
+		if err != nil && !errors.Is(err, ErrNotReady) {
+			return nil, err
+		}
+		notReady = err // with a working client, which keeps downloading
+	}
 	ok = true
-	return c, nil
+	return c, notReady
 }
 
 // validate checks what the options cannot check alone.
 func validate(envID, apiKey string, cfg *config) error {
-	errs := cfg.errs
+	errs := cfg.check()
 	if envID == "" {
 		errs = append(errs, errors.New("empty environment id"))
 	} else if len(envID) > 128 || !isIDChars(envID) {
@@ -163,12 +197,13 @@ func validate(envID, apiKey string, cfg *config) error {
 	if apiKey == "" && cfg.mode == DecisionAPI {
 		errs = append(errs, errors.New("empty API key (required in DECISION_API mode)"))
 	}
-	if cfg.noHTTPDelivery && cfg.tracker == nil && len(cfg.sinks) == 0 {
-		errs = append(errs, errors.New("WithoutHTTPDelivery without WithSink or WithTracker: records would go nowhere"))
-	} else if cfg.noHTTPDelivery && cfg.tracker == nil {
+	d := &cfg.delivery
+	if d.NoHTTP && d.Tracker == nil && len(d.Sinks) == 0 {
+		errs = append(errs, errors.New("DeliveryOptions.NoHTTP without Sinks or Tracker: records would go nowhere"))
+	} else if d.NoHTTP && d.Tracker == nil {
 		for _, k := range []hits.Kind{hits.KindHit, hits.KindActivation, hits.KindConsent} {
-			if !sinksTake(cfg.sinks, k) {
-				errs = append(errs, fmt.Errorf("WithoutHTTPDelivery: no sink of WithSink takes %s records, which would be refused", k))
+			if !sinksTake(d.Sinks, k) {
+				errs = append(errs, fmt.Errorf("DeliveryOptions.NoHTTP: no sink of DeliveryOptions.Sinks takes %s records, which would be refused", k))
 			}
 		}
 	}
@@ -205,11 +240,16 @@ func (c *Client) EnvID() string { return c.envID }
 // Mode returns the client's decision mode.
 func (c *Client) Mode() Mode { return c.cfg.mode }
 
-// Status returns the client's current status.
+// Status returns the client's current status: CLOSED once Close was
+// called.
 func (c *Client) Status() Status { return Status(c.status.Load()) }
 
-// Ready reports whether the client has decision data (READY or PANIC).
-func (c *Client) Ready() bool { return c.Status() != StatusNotReady }
+// Ready reports whether the client has decision data (READY or PANIC);
+// false once closed.
+func (c *Client) Ready() bool {
+	s := c.Status()
+	return s == StatusReady || s == StatusPanic
+}
 
 // WaitReady waits until the client has decision data (READY or PANIC), for
 // applications that would rather fail fast than serve defaults. It returns
@@ -228,32 +268,35 @@ func (c *Client) WaitReady(ctx context.Context) error {
 	}
 }
 
-// setStatus moves the client to s and reports the change.
+// setStatus moves the client to s and reports the change. CLOSED is
+// final: a decision or download ending after Close does not change it.
 func (c *Client) setStatus(ctx context.Context, s Status) {
 	if Status(c.status.Load()) == s {
 		return // the common case: no write, no lock
 	}
 	c.statusMu.Lock()
-	prev := Status(c.status.Swap(int32(s)))
+	prev := Status(c.status.Load())
+	if prev == StatusClosed {
+		c.statusMu.Unlock()
+		return
+	}
+	c.status.Store(int32(s))
 	c.statusMu.Unlock()
 	if prev != s {
 		// Outside the lock: handlers may call back into the client.
 		c.log.LogAttrs(ctx, slog.LevelDebug, "status changed", slog.String("status", s.String()), slog.String("previous", prev.String()))
-		c.emit(ctx, Event{Kind: EventStatusChanged, Status: s, Previous: prev})
+		c.emit(ctx, Notification{Kind: NotifyStatusChanged, Status: s, Previous: prev})
 	}
-	if s != StatusNotReady {
-		// After the event, so that whoever WaitReady wakes has seen it.
+	if s == StatusReady || s == StatusPanic {
+		// After the notification, so that whoever WaitReady wakes has seen it.
 		c.readyOnce.Do(func() { close(c.ready) })
 	}
 }
 
-// emit sends e to the handler, and its error to OnError.
-func (c *Client) emit(ctx context.Context, e Event) {
-	e.Time = c.cfg.now()
-	if e.Err != nil {
-		c.handler.OnError(ctx, e.Err)
-	}
-	c.handler.OnEvent(ctx, e)
+// emit sends n, stamped, to the notification handler.
+func (c *Client) emit(ctx context.Context, n Notification) {
+	n.Time = c.cfg.now()
+	c.notify.OnNotification(ctx, n)
 }
 
 // NewVisitor returns a visitor with the given id and context (Flagship's
@@ -275,15 +318,15 @@ func (c *Client) NewVisitor(id string, attrs visitor.Attributes, opts ...visitor
 		Now:          c.cfg.now,
 		Logger:       c.log,
 		OnSynchronizeError: func(ctx context.Context, visitorID string, err error) {
-			c.emit(ctx, Event{Kind: EventSynchronizeFailed, VisitorID: visitorID, Err: err})
+			c.emit(ctx, Notification{Kind: NotifySynchronizeFailed, VisitorID: visitorID, Err: err})
 		},
 		OnTrackError: func(ctx context.Context, visitorID string, err error) {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "owed hit not queued", slog.String("visitor", visitorID), slog.Any("err", err))
-			c.emit(ctx, Event{Kind: EventDeliveryFailed, VisitorID: visitorID, N: 1, Err: err})
+			c.emit(ctx, Notification{Kind: NotifyDeliveryFailed, VisitorID: visitorID, N: 1, Err: err})
 		},
 		OnActivateError: func(ctx context.Context, visitorID, key string, err error) {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "activation on read failed", slog.String("visitor", visitorID), slog.String("key", key), slog.Any("err", err))
-			c.emit(ctx, Event{Kind: EventActivationFailed, VisitorID: visitorID, Key: key, Err: err})
+			c.emit(ctx, Notification{Kind: NotifyActivationFailed, VisitorID: visitorID, Key: key, Err: err})
 		},
 	}, opts...)
 }
@@ -295,14 +338,17 @@ func (c *Client) inPanic() bool { return c.Status() == StatusPanic }
 // delivers the queued hits and activations until they are all sent or ctx
 // ends, and waits for every goroutine the client started. What could not
 // be delivered stays in the queue file, and the next client using it sends
-// it. Last, it closes the keep-alive connections of the SDK's own HTTP
+// it (with [DeliveryOptions].InMemory, it is lost and logged at Error).
+// Status is CLOSED from the start of the first call, and every later call
+// that does I/O, the visitors' included, fails with [ErrClosed]. Last, it
+// closes the keep-alive connections of the SDK's own HTTP
 // client (never those of a client given by [WithHTTPClient]), so that no
 // goroutine of the client is left. If ctx ends first, Close returns a
-// wrapped ctx.Err(); the goroutines then stop promptly (unless an
-// EventHandler blocks) and finish on their own, closing the connections
-// when they are done. Calling Close again waits the same way. Do not call
-// Close from an EventHandler: the handler may run on a goroutine Close
-// waits for.
+// wrapped ctx.Err(); the goroutines then stop promptly (unless a
+// NotificationHandler blocks) and finish on their own, closing the
+// connections when they are done. Calling Close again waits the same way.
+// Do not call Close from a NotificationHandler: the handler may run on a
+// goroutine Close waits for.
 func (c *Client) Close(ctx context.Context) error {
 	first := false
 	c.closeOnce.Do(func() {
@@ -311,6 +357,7 @@ func (c *Client) Close(ctx context.Context) error {
 		first = true
 	})
 	if first {
+		c.setStatus(ctx, StatusClosed)
 		// Outside closeOnce: a concurrent Close waits for c.stopped under
 		// its own ctx, not for this drain.
 		flushErr := c.flushAssignments(ctx)
@@ -318,7 +365,10 @@ func (c *Client) Close(ctx context.Context) error {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "closing with assignments not written", slog.Any("err", flushErr))
 		}
 		if c.stopDelivery != nil {
-			if err := c.queue.Flush(ctx); err != nil {
+			if err := c.queue.Flush(ctx); err != nil && c.cfg.delivery.InMemory {
+				// The queue logs the loss at Error when it is closed.
+				flushErr = errors.Join(flushErr, fmt.Errorf("flagship: close: records not delivered, lost (DeliveryOptions.InMemory): %w", err))
+			} else if err != nil {
 				flushErr = errors.Join(flushErr, fmt.Errorf("flagship: close: records left in the queue file for the next start: %w", err))
 				c.log.LogAttrs(ctx, slog.LevelWarn, "closing with undelivered records; the next start sends them", slog.Any("err", err))
 			}
@@ -413,12 +463,19 @@ func (d clientDecider) DecideConsent(ctx context.Context, r decision.Request, co
 		}
 		return res, err
 	}
+	var res decision.Decision
+	var err error
 	if c.engine != nil && !consented {
 		// Nothing is kept about a visitor who has not consented: its
 		// assignments were deleted when it withdrew consent.
-		return c.engine.DecideWith(ctx, r, bucketing.DecideOptions{NoAssignments: true})
+		res, err = c.engine.DecideWith(ctx, r, bucketing.DecideOptions{NoAssignments: true})
+	} else {
+		res, err = c.decider.Decide(ctx, r)
 	}
-	return c.decider.Decide(ctx, r)
+	if err != nil && c.poller != nil && errors.Is(err, bucketing.ErrNoConfig) {
+		return res, c.notReady(err)
+	}
+	return res, err
 }
 
 // clientTracker hands records to the client's tracker, refusing them after
@@ -430,7 +487,7 @@ func (t clientTracker) Enqueue(ctx context.Context, r hits.Record) error {
 }
 
 // EnqueueAsync implements visitor.AsyncTracker: the queue takes r without
-// waiting for its fsync (a tracker given by WithTracker is called as
+// waiting for its fsync (a DeliveryOptions.Tracker is called as
 // usual).
 func (t clientTracker) EnqueueAsync(ctx context.Context, r hits.Record) error {
 	return t.enqueue(ctx, r, false)
@@ -460,6 +517,9 @@ func (t clientTracker) enqueue(ctx context.Context, r hits.Record, wait bool) er
 // Purge drops the visitors' queued records (but consent records) and
 // deletes their assignments: consent withdrawal.
 func (t clientTracker) Purge(ctx context.Context, envID string, visitorIDs ...string) error {
+	if t.c.closed.Load() {
+		return ErrClosed
+	}
 	var err error
 	if p, ok := t.c.tracker.(visitor.Purger); ok {
 		err = p.Purge(ctx, envID, visitorIDs...)

@@ -14,7 +14,7 @@ import (
 	"github.com/seed27eed597/flagship-go/hits"
 )
 
-// TestCloseLeavesBufferedHitsDurable: with WithBufferedDelivery,
+// TestCloseLeavesBufferedHitsDurable: with DeliveryOptions.BufferDelay,
 // a Close whose ctx has ended returns with the acknowledged hits on disk
 // ("Close commits it"), even though the goroutines finish on their own.
 func TestCloseLeavesBufferedHitsDurable(t *testing.T) {
@@ -27,8 +27,10 @@ func TestCloseLeavesBufferedHitsDurable(t *testing.T) {
 		return ctx.Err()
 	})
 	opts := append(flagshiptest.ClientOptions(srv.URL, t.TempDir()),
-		flagship.WithBufferedDelivery(time.Hour),
-		flagship.WithSink(eventqueue.SinkConfig{Name: "slow", Sink: slow, FlushInterval: time.Millisecond}))
+		flagship.WithDelivery(flagship.DeliveryOptions{
+			BufferDelay: time.Hour,
+			Sinks:       []eventqueue.SinkConfig{{Name: "slow", Sink: slow, FlushInterval: time.Millisecond}},
+		}))
 	c, err := flagship.New(context.Background(), srv.EnvID(), "key", opts...)
 	require.NoError(t, err)
 	v, err := c.NewVisitor("v1", nil)
@@ -49,7 +51,8 @@ func TestCloseLeavesBufferedHitsDurable(t *testing.T) {
 func TestConcurrentCloseHonoursContext(t *testing.T) {
 	srv := abServer(t)
 	srv.FailNext(1_000_000, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503})
-	opts := append(flagshiptest.ClientOptions(srv.URL, t.TempDir()), flagship.WithRetryBackoff(5*time.Millisecond, 10*time.Millisecond))
+	opts := append(flagshiptest.ClientOptions(srv.URL, t.TempDir()),
+		flagship.WithDelivery(flagship.DeliveryOptions{RetryInitial: 5 * time.Millisecond, RetryMax: 10 * time.Millisecond}))
 	c, err := flagship.New(context.Background(), srv.EnvID(), "key", opts...)
 	require.NoError(t, err)
 	v, err := c.NewVisitor("v1", nil)

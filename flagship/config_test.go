@@ -35,16 +35,11 @@ func TestNewInvalidConfig(t *testing.T) {
 		{name: "env with slash", giveEnv: "../etc", giveKey: "k", want: "environment id"},
 		{name: "empty key in decision API mode", giveEnv: "env", giveKey: "", want: "empty API key"},
 		{name: "unknown mode", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithMode(7)}, want: "unknown mode"},
-		{name: "relative decision URL", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithDecisionAPIURL("/v2")}, want: "decision API URL"},
-		{name: "ftp events URL", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithEventsURL("ftp://x")}, want: "events URL"},
-		{name: "bad activate URL", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithActivateURL("::")}, want: "activate URL"},
-		{name: "bad bucketing URL", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithBucketingURL("cdn")}, want: "bucketing URL"},
 		{name: "nil HTTP client", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithHTTPClient(nil)}, want: "nil HTTP client"},
-		{name: "zero decision timeout", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithDecisionTimeout(0)}, want: "decision timeout"},
-		{name: "negative fetch timeout", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithFetchTimeout(-time.Second)}, want: "fetch timeout"},
-		{name: "negative hit timeout", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithHitTimeout(-1)}, want: "hit timeout"},
+		{name: "negative decision timeout", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithDecisionAPI(flagship.DecisionAPIOptions{Timeout: -1})}, want: "DecisionAPIOptions.Timeout -1ns: want a positive duration"},
+		{name: "negative fetch timeout", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithBucketing(flagship.BucketingOptions{FetchTimeout: -time.Second})}, want: "BucketingOptions.FetchTimeout -1s"},
+		{name: "short polling interval", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithBucketing(flagship.BucketingOptions{PollingInterval: time.Nanosecond})}, want: "BucketingOptions.PollingInterval 1ns: want at least 50ms"},
 		{name: "empty cache dir", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithCacheDir("")}, want: "empty cache directory"},
-		{name: "nil tracker", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithTracker(nil)}, want: "nil tracker"},
 		{name: "nil clock", giveEnv: "env", giveKey: "k", giveOpts: []flagship.Option{flagship.WithClock(nil)}, want: "nil clock"},
 	}
 	for _, tt := range tests {
@@ -59,9 +54,10 @@ func TestNewInvalidConfig(t *testing.T) {
 }
 
 func TestNewInvalidConfigReportsEveryProblem(t *testing.T) {
-	_, err := flagship.New(context.Background(), "", "", flagship.WithEventsURL("x"), flagship.WithHitTimeout(0))
+	_, err := flagship.New(context.Background(), "", "", flagship.WithEndpoints(flagship.Endpoints{Events: "x"}),
+		flagship.WithDelivery(flagship.DeliveryOptions{HitTimeout: -1}))
 	require.ErrorIs(t, err, flagship.ErrInvalidConfig)
-	for _, want := range []string{"events URL", "hit timeout", "empty environment id", "empty API key"} {
+	for _, want := range []string{"Endpoints.Events", "DeliveryOptions.HitTimeout", "empty environment id", "empty API key"} {
 		assert.Contains(t, err.Error(), want)
 	}
 }
@@ -70,14 +66,16 @@ func TestNewUnwritableCacheDirLeavesNothingRunning(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
 	c, err := flagship.New(context.Background(), "env", "", flagship.WithMode(flagship.Bucketing),
-		flagship.WithCacheDir(filepath.Join(file, "sub")), flagship.WithBucketingURL("http://127.0.0.1:1"))
-	require.ErrorIs(t, err, flagship.ErrInvalidConfig)
+		flagship.WithCacheDir(filepath.Join(file, "sub")), flagship.WithEndpoints(flagship.Endpoints{Bucketing: "http://127.0.0.1:1"}))
+	require.ErrorIs(t, err, flagship.ErrStorage)
+	assert.NotErrorIs(t, err, flagship.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "WithCacheDir")
 	assert.Nil(t, c)
 	goleak.VerifyNone(t)
 }
 
 func TestDecisionAPIModeIsReadyAtOnce(t *testing.T) {
-	c, err := flagship.New(context.Background(), "env", "key", flagship.WithDecisionAPIURL("http://127.0.0.1:1/v2"))
+	c, err := flagship.New(context.Background(), "env", "key", flagship.WithEndpoints(flagship.Endpoints{Base: "http://127.0.0.1:1"}))
 	require.NoError(t, err)
 	assert.Equal(t, flagship.StatusReady, c.Status())
 	assert.Equal(t, flagship.DecisionAPI, c.Mode())
@@ -104,9 +102,11 @@ func TestCloseStopsPollingPromptly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	c, err := flagship.New(ctx, "env", "", flagship.WithMode(flagship.Bucketing),
-		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()),
-		flagship.WithFetchTimeout(time.Hour))
-	require.NoError(t, err, "a client that is not ready yet is not an error")
+		flagship.WithEndpoints(flagship.Endpoints{Bucketing: srv.URL}), flagship.WithCacheDir(t.TempDir()),
+		flagship.WithBucketing(flagship.BucketingOptions{FetchTimeout: time.Hour}))
+	require.ErrorIs(t, err, flagship.ErrNotReady, "a client that is not ready when ctx ends comes with an error")
+	require.NotNil(t, c, "and is usable")
+	assert.Contains(t, err.Error(), "has not ended", "the first download is still running")
 	assert.Equal(t, flagship.StatusNotReady, c.Status())
 	// Close must not wait for the hour-long fetch: one that did would hang.
 	require.NoError(t, returns(t, "Close during an hour-long fetch", func() error { return c.Close(context.Background()) }))
@@ -124,9 +124,10 @@ func TestWaitReadyHonoursContext(t *testing.T) {
 	defer cancelNew()
 	start := time.Now()
 	c, err := flagship.New(newCtx, "env", "", flagship.WithMode(flagship.Bucketing),
-		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()))
-	require.NoError(t, err)
-	assert.GreaterOrEqual(t, time.Since(start), 1400*time.Millisecond, "New retried until its ctx ended")
+		flagship.WithEndpoints(flagship.Endpoints{Bucketing: srv.URL}), flagship.WithCacheDir(t.TempDir()))
+	require.ErrorIs(t, err, flagship.ErrNotReady)
+	require.NotNil(t, c)
+	assert.GreaterOrEqual(t, time.Since(start), 1400*time.Millisecond, "New waited until its ctx ended")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	err = c.WaitReady(ctx)
@@ -164,8 +165,8 @@ func TestCloseHonoursContext(t *testing.T) {
 	srv := abServer(t)
 	block := make(chan struct{})
 	blocked := make(chan struct{}, 1)
-	h := flagship.EventFunc(func(_ context.Context, e flagship.Event) {
-		if e.Kind == flagship.EventBucketingFailed {
+	h := flagship.NotificationFunc(func(_ context.Context, e flagship.Notification) {
+		if e.Kind == flagship.NotifyBucketingFailed {
 			select {
 			case blocked <- struct{}{}:
 			default:
@@ -173,7 +174,7 @@ func TestCloseHonoursContext(t *testing.T) {
 			<-block // a handler that does not return quickly
 		}
 	})
-	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithEventHandler(h))
+	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithNotifications(h))
 	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteBucketing, Status: 500})
 	<-blocked
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -181,11 +182,6 @@ func TestCloseHonoursContext(t *testing.T) {
 	err := c.Close(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	close(block)
-}
-
-func TestPollingIntervalMinimum(t *testing.T) {
-	_, err := flagship.New(context.Background(), "env", "k", flagship.WithPollingInterval(time.Nanosecond))
-	require.ErrorIs(t, err, flagship.ErrInvalidConfig)
 }
 
 func TestCallerHTTPClientRedirectsStayOnOrigin(t *testing.T) {
@@ -201,7 +197,7 @@ func TestCallerHTTPClientRedirectsStayOnOrigin(t *testing.T) {
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	defer redirect.Close()
-	c, err := flagship.New(context.Background(), "env", "secret-key", flagship.WithDecisionAPIURL(redirect.URL),
+	c, err := flagship.New(context.Background(), "env", "secret-key", flagship.WithEndpoints(flagship.Endpoints{DecisionAPI: redirect.URL}),
 		flagship.WithHTTPClient(&http.Client{}))
 	require.NoError(t, err)
 	defer c.Close(context.Background())
@@ -219,7 +215,7 @@ func TestUnauthorizedFirstDownloadIsAnError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := flagship.New(ctx, "env", "", flagship.WithMode(flagship.Bucketing),
-		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()))
+		flagship.WithEndpoints(flagship.Endpoints{Bucketing: srv.URL}), flagship.WithCacheDir(t.TempDir()))
 	require.ErrorIs(t, err, flagship.ErrUnauthorized)
 	assert.Nil(t, c)
 	goleak.VerifyNone(t, goleak.IgnoreCurrent())
@@ -235,15 +231,14 @@ func TestAPIKeyNeverLogged(t *testing.T) {
 	}))
 	defer srv.Close()
 	var handled []string
-	h := flagship.EventFunc(func(_ context.Context, e flagship.Event) {
+	h := flagship.NotificationFunc(func(_ context.Context, e flagship.Notification) {
 		if e.Err != nil {
 			handled = append(handled, e.Err.Error())
 		}
 	})
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := flagship.New(context.Background(), "env", key, flagship.WithLogger(logger),
-		flagship.WithEventHandler(h), flagship.WithDecisionAPIURL(srv.URL), flagship.WithActivateURL(srv.URL),
-		flagship.WithEventsURL(srv.URL))
+		flagship.WithNotifications(h), flagship.WithEndpoints(flagship.Endpoints{Base: srv.URL}))
 	require.NoError(t, err)
 	defer c.Close(context.Background())
 	v, err := c.NewVisitor("v1", nil)
@@ -265,12 +260,13 @@ func TestModeAndStatusStrings(t *testing.T) {
 	assert.Equal(t, "NOT_READY", flagship.StatusNotReady.String())
 	assert.Equal(t, "READY", flagship.StatusReady.String())
 	assert.Equal(t, "PANIC", flagship.StatusPanic.String())
-	assert.Equal(t, "synchronize failed", flagship.EventSynchronizeFailed.String())
+	assert.Equal(t, "CLOSED", flagship.StatusClosed.String())
+	assert.Equal(t, "synchronize failed", flagship.NotifySynchronizeFailed.String())
 	assert.True(t, errors.Is(flagship.ErrUnauthorized, flagship.ErrUnauthorized))
 }
 
 func TestCloseWithDoneContextStillCloses(t *testing.T) {
-	c, err := flagship.New(context.Background(), "env", "key", flagship.WithDecisionAPIURL("http://127.0.0.1:1/v2"))
+	c, err := flagship.New(context.Background(), "env", "key", flagship.WithEndpoints(flagship.Endpoints{Base: "http://127.0.0.1:1"}))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -293,7 +289,7 @@ func TestLaterUnauthorizedFailsNew(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := flagship.New(ctx, "env", "", flagship.WithMode(flagship.Bucketing),
-		flagship.WithBucketingURL(srv.URL), flagship.WithCacheDir(t.TempDir()))
+		flagship.WithEndpoints(flagship.Endpoints{Bucketing: srv.URL}), flagship.WithCacheDir(t.TempDir()))
 	require.ErrorIs(t, err, flagship.ErrUnauthorized)
 	assert.Nil(t, c)
 }
@@ -304,13 +300,13 @@ func TestHandlerMayCallBack(t *testing.T) {
 	srv := abServer(t)
 	srv.SetPanic(true)
 	var v atomic.Pointer[visitor.Visitor]
-	h := flagship.EventFunc(func(ctx context.Context, e flagship.Event) {
-		if e.Kind == flagship.EventStatusChanged && e.Status == flagship.StatusPanic {
+	h := flagship.NotificationFunc(func(ctx context.Context, e flagship.Notification) {
+		if e.Kind == flagship.NotifyStatusChanged && e.Status == flagship.StatusPanic {
 			srv.SetPanic(false)
 			_ = v.Load().Synchronize(ctx) // moves the status back to READY
 		}
 	})
-	c := newClient(t, srv, flagship.WithEventHandler(h))
+	c := newClient(t, srv, flagship.WithNotifications(h))
 	vis, err := c.NewVisitor("v1", nil)
 	require.NoError(t, err)
 	v.Store(vis)

@@ -24,22 +24,36 @@ const (
 // QueueFileName is the queue file's name in the cache directory.
 const QueueFileName = "queue.db"
 
-// openQueue opens the durable queue (with the HTTP sinks unless the
-// caller delivers records itself) and makes it the tracker.
-func (c *Client) openQueue(envID, apiKey string) error {
+// pipeline is the client's delivery queue: the durable one
+// (*eventqueue.Queue) or DeliveryOptions.InMemory's (*memQueue).
+type pipeline interface {
+	visitor.AsyncTracker
+	visitor.Purger
+	Run(ctx context.Context) error
+	Flush(ctx context.Context) error
+	Close() error
+	Stats() eventqueue.Stats
+}
+
+var (
+	_ pipeline = (*eventqueue.Queue)(nil)
+	_ pipeline = (*memQueue)(nil)
+)
+
+// openQueue opens the delivery queue (with the HTTP sinks unless the
+// caller delivers records itself) and makes it the tracker: the queue
+// file, or a queue in memory with DeliveryOptions.InMemory.
+func (c *Client) openQueue(ctx context.Context, envID, apiKey string) error {
 	cfg := &c.cfg
-	path := cfg.queuePath
-	if path == "" {
-		path = filepath.Join(cfg.resolveCacheDir(envID), QueueFileName)
-	}
+	d := cfg.delivery
 	var sinks []eventqueue.SinkConfig
-	if cfg.tracker == nil && !cfg.noHTTPDelivery {
+	if d.Tracker == nil && !d.NoHTTP {
 		hs, err := httpsink.New(httpsink.Options{
-			EventsURL:   cfg.eventsURL,
-			ActivateURL: cfg.activateURL,
+			EventsURL:   cfg.endpoints.Events,
+			ActivateURL: cfg.endpoints.Activate,
 			APIKey:      apiKey,
 			HTTPClient:  cfg.httpClient,
-			Timeout:     cfg.hitTimeout,
+			Timeout:     d.hitTimeout(),
 			Now:         cfg.now,
 		})
 		if err != nil {
@@ -51,47 +65,93 @@ func (c *Client) openQueue(envID, apiKey string) error {
 			{Name: SinkHTTPActivations, Kinds: []hits.Kind{hits.KindActivation}},
 		} {
 			s.Sink = hs
-			s.BatchSize = cfg.batchSize
-			s.FlushInterval = cfg.flushInterval
-			s.MaxAge = cfg.hitMaxAge
-			s.RetryInitial, s.RetryMax = cfg.retryInitial, cfg.retryMax
+			s.BatchSize = d.batchSize()
+			s.FlushInterval = d.flushInterval()
+			s.MaxAge = d.maxAge()
+			s.RetryInitial, s.RetryMax = d.retryInitial(), d.retryMax()
 			sinks = append(sinks, s)
 		}
 	}
-	sinks = append(sinks, cfg.sinks...)
-	durability := eventqueue.Durable
-	if cfg.bufferDelay > 0 {
-		durability = eventqueue.Buffered
-	}
-	q, err := eventqueue.Open(path, eventqueue.Options{
-		Sinks:       sinks,
-		MaxRecords:  cfg.maxRecords,
-		MaxBytes:    cfg.maxBytes,
-		Durability:  durability,
-		BufferDelay: cfg.bufferDelay,
-		Logger:      c.log,
-		OnEvent:     c.queueEvent,
-		Now:         cfg.now,
-	})
+	sinks = append(sinks, d.Sinks...)
+	q, err := c.newPipeline(ctx, envID, sinks)
 	if err != nil {
 		if c.httpSink != nil {
 			c.httpSink.Close()
+			c.httpSink = nil
 		}
-		if errors.Is(err, eventqueue.ErrQueueLocked) {
-			return fmt.Errorf("flagship: %w", err)
-		}
-		return fmt.Errorf("%w: queue file: %w", ErrInvalidConfig, err)
+		return err
 	}
 	c.queue = q
-	if cfg.tracker == nil {
+	if d.Tracker == nil {
 		c.tracker = q
 	}
 	return nil
 }
 
+// newPipeline returns the queue delivering to sinks: DeliveryOptions.InMemory's, or the queue file's.
+func (c *Client) newPipeline(ctx context.Context, envID string, sinks []eventqueue.SinkConfig) (pipeline, error) {
+	cfg := &c.cfg
+	d := cfg.delivery
+	if d.InMemory {
+		q, err := newMemQueue(sinks, memQueueOptions{
+			maxRecords: d.maxRecords(),
+			maxBytes:   d.maxBytes(),
+			logger:     c.logBase,
+			onEvent:    c.queueEvent,
+			now:        cfg.now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w: DeliveryOptions.Sinks: %w", ErrInvalidConfig, err)
+		}
+		c.log.LogAttrs(ctx, slog.LevelWarn, "hits and activations are kept in memory (DeliveryOptions.InMemory): a crash, or a Close cut short, loses those not yet delivered")
+		return q, nil
+	}
+	path, err := cfg.queueFile(envID)
+	if err != nil {
+		return nil, err
+	}
+	hint := hintCacheDir
+	if d.QueueFile != "" {
+		hint = hintQueueFile
+	}
+	q, err := eventqueue.Open(path, eventqueue.Options{
+		Sinks:       sinks,
+		MaxRecords:  d.maxRecords(),
+		MaxBytes:    d.maxBytes(),
+		Durability:  d.durability(),
+		BufferDelay: d.BufferDelay,
+		Logger:      c.logBase, // the queue adds component=eventqueue
+		OnEvent:     c.queueEvent,
+		Now:         cfg.now,
+	})
+	switch {
+	case err == nil:
+		return q, nil
+	case errors.Is(err, eventqueue.ErrQueueLocked):
+		return nil, fmt.Errorf("flagship: %w", err)
+	case errors.Is(err, eventqueue.ErrInvalidOptions):
+		return nil, fmt.Errorf("%w: queue: %w", ErrInvalidConfig, err)
+	}
+	return nil, storageError("queue file", err, hint) // err names the path
+}
+
+// queueFile returns the path of the queue file: DeliveryOptions.QueueFile,
+// or the default one in the cache directory (which eventqueue.Open
+// creates), or an error wrapping ErrStorage when there is none.
+func (c *config) queueFile(envID string) (string, error) {
+	if c.delivery.QueueFile != "" {
+		return c.delivery.QueueFile, nil
+	}
+	dir, err := c.cacheDirPath(envID)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, QueueFileName), nil
+}
+
 // startDelivery runs the queue's dispatchers until Close.
 func (c *Client) startDelivery() {
-	if c.queue == nil || c.cfg.tracker != nil && len(c.cfg.sinks) == 0 {
+	if c.queue == nil || c.cfg.delivery.Tracker != nil && len(c.cfg.delivery.Sinks) == 0 {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -105,32 +165,35 @@ func (c *Client) startDelivery() {
 	}()
 }
 
-// queueEvent turns a pipeline event into a client event.
+// queueEvent turns a pipeline event into a notification.
 func (c *Client) queueEvent(ctx context.Context, e eventqueue.Event) {
-	var k EventKind
+	var k NotificationKind
 	var d time.Duration
 	switch e.Kind {
 	case eventqueue.EventBatchSent:
-		k, d = EventBatchSent, e.Latency
+		k, d = NotifyBatchSent, e.Latency
 	case eventqueue.EventBatchFailed:
-		k, d = EventBatchFailed, e.Delay
+		k, d = NotifyBatchFailed, e.Delay
+	case eventqueue.EventDestinationRefused:
+		k, d = NotifyDestinationRefused, e.Delay
 	case eventqueue.EventDeadLettered:
-		k = EventDeadLettered
+		k = NotifyDeadLettered
 	case eventqueue.EventQueueFull:
-		k = EventQueueFull
+		k = NotifyQueueFull
 	case eventqueue.EventCommitFailed:
-		k = EventDeliveryFailed
+		k = NotifyDeliveryFailed
 	default:
 		return
 	}
-	c.emit(ctx, Event{Kind: k, Sink: e.Sink, N: e.N, Reason: e.Reason, Duration: d, Err: e.Err})
+	c.emit(ctx, Notification{Kind: k, Sink: e.Sink, N: e.N, Reason: e.Reason, Duration: d, Err: e.Err})
 }
 
 // Flush delivers what the queue holds now, without waiting for batches
 // to fill, and returns when every destination confirmed every record. It
 // returns ctx's error if ctx ends first (a destination down keeps its
-// backlog, which stays on disk), and nil at once when records go to a
-// tracker given by [WithTracker].
+// backlog, which stays on disk, or in memory with
+// [DeliveryOptions].InMemory), nil at once when records go to a
+// [DeliveryOptions].Tracker (and no sink), and ErrClosed after Close.
 func (c *Client) Flush(ctx context.Context) error {
 	if c.closed.Load() {
 		return ErrClosed
@@ -152,7 +215,9 @@ func (c *Client) Flush(ctx context.Context) error {
 // bytes, oldest age) and what was sent, retried, dead-lettered and
 // expired, with the last send's latency. Counters stay readable after
 // Close. It is the zero Stats when the client has no queue (see
-// [WithTracker]).
+// [DeliveryOptions].Tracker). With [DeliveryOptions].InMemory, dead
+// letters are the records dropped (refused for good or expired), since
+// none is kept.
 func (c *Client) QueueStats() eventqueue.Stats {
 	if c.queue == nil {
 		return eventqueue.Stats{}
@@ -160,25 +225,34 @@ func (c *Client) QueueStats() eventqueue.Stats {
 	return c.queue.Stats()
 }
 
-// teeTracker gives each record to the queue (for the sinks of WithSink)
-// and to the caller's tracker (WithTracker).
+// teeTracker gives each record to the queue (for DeliveryOptions.Sinks)
+// and to the caller's tracker (DeliveryOptions.Tracker).
 type teeTracker struct {
-	queue   *eventqueue.Queue
+	queue   pipeline
 	tracker visitor.Tracker
 }
 
 func (t teeTracker) Enqueue(ctx context.Context, r hits.Record) error {
-	if err := t.queue.Enqueue(ctx, r); err != nil && !errors.Is(err, eventqueue.ErrInvalidRecord) {
-		return err // ErrInvalidRecord: no sink of WithSink takes this kind
+	if err := t.queue.Enqueue(ctx, r); teeRefused(err) {
+		return err
 	}
 	return t.tracker.Enqueue(ctx, r)
 }
 
 func (t teeTracker) EnqueueAsync(ctx context.Context, r hits.Record) error {
-	if err := t.queue.EnqueueAsync(ctx, r); err != nil && !errors.Is(err, eventqueue.ErrInvalidRecord) {
+	if err := t.queue.EnqueueAsync(ctx, r); teeRefused(err) {
 		return err
 	}
 	return t.tracker.Enqueue(ctx, r)
+}
+
+// teeRefused reports whether the queue's err refuses a record for the
+// caller's tracker too. ErrInvalidRecord alone means that no sink of
+// DeliveryOptions.Sinks takes the record's kind, which is not an error;
+// a record too large for one of them is.
+func teeRefused(err error) bool {
+	var tooLarge *eventqueue.RecordTooLargeError
+	return err != nil && (!errors.Is(err, eventqueue.ErrInvalidRecord) || errors.As(err, &tooLarge))
 }
 
 func (t teeTracker) Purge(ctx context.Context, envID string, visitorIDs ...string) error {

@@ -37,8 +37,8 @@ func TestOutage(t *testing.T) {
 	const retryAfter = time.Second
 	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503, RetryAfter: retryAfter})
 	srv.FailNext(4, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 500})
-	c := newClient(t, srv, flagship.WithEventHandler(h), flagship.WithBatching(20, 10*time.Millisecond),
-		flagship.WithRetryBackoff(5*time.Millisecond, 20*time.Millisecond))
+	c := newClient(t, srv, flagship.WithNotifications(h), flagship.WithDelivery(flagship.DeliveryOptions{
+		BatchSize: 20, FlushInterval: 10 * time.Millisecond, RetryInitial: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond}))
 	const visitors, perVisitor = 8, 25
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -70,7 +70,7 @@ func TestOutage(t *testing.T) {
 		next[e.VisitorID]++
 	}
 	assert.GreaterOrEqual(t, time.Since(start), retryAfter, "the first retry waited for Retry-After")
-	failed := h.of(flagship.EventBatchFailed)
+	failed := h.of(flagship.NotifyBatchFailed)
 	require.Len(t, failed, 5)
 	assert.GreaterOrEqual(t, failed[0].Duration, retryAfter)
 	st = c.QueueStats()
@@ -84,7 +84,8 @@ func TestOutage(t *testing.T) {
 func TestCloseWithShortDeadlineThenRestart(t *testing.T) {
 	srv := abServer(t)
 	dir := t.TempDir()
-	opts := append(flagshiptest.ClientOptions(srv.URL, dir), flagship.WithRetryBackoff(5*time.Millisecond, 10*time.Millisecond))
+	opts := append(flagshiptest.ClientOptions(srv.URL, dir),
+		flagship.WithDelivery(flagship.DeliveryOptions{RetryInitial: 5 * time.Millisecond, RetryMax: 10 * time.Millisecond}))
 	c, err := flagship.New(context.Background(), srv.EnvID(), "key", opts...)
 	require.NoError(t, err)
 	srv.FailNext(1000, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503})
@@ -141,8 +142,8 @@ func TestConsentWithdrawalPurgesQueuedHits(t *testing.T) {
 	// runs is still delivered, as documented): large batches, a long
 	// interval, and a first flush so that the dispatchers' first look,
 	// which sends any backlog at once, is behind us.
-	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithRetryBackoff(5*time.Millisecond, 10*time.Millisecond),
-		flagship.WithBatching(1000, time.Hour))
+	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithDelivery(flagship.DeliveryOptions{
+		RetryInitial: 5 * time.Millisecond, RetryMax: 10 * time.Millisecond, BatchSize: 1000, FlushInterval: time.Hour}))
 	ctx := context.Background()
 	flush(t, c)
 	srv.FailNext(1000, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503})

@@ -143,7 +143,7 @@ func TestPanicModeServesDefaultsAndSendsNothing(t *testing.T) {
 			srv := abServer(t)
 			srv.SetPanic(true)
 			var mu syncEvents
-			c := newClient(t, srv, flagship.WithMode(mode), flagship.WithEventHandler(&mu))
+			c := newClient(t, srv, flagship.WithMode(mode), flagship.WithNotifications(&mu))
 			ctx := context.Background()
 			v, err := c.NewVisitor("v1", visitor.Attributes{"plan": "gold"}, visitor.WithConsent(true))
 			require.NoError(t, err)
@@ -159,7 +159,7 @@ func TestPanicModeServesDefaultsAndSendsNothing(t *testing.T) {
 			assert.Empty(t, srv.Bodies(flagshiptest.RouteActivate))
 			assert.Empty(t, srv.Bodies(flagshiptest.RouteEvents))
 			assert.Empty(t, srv.Activations())
-			assert.True(t, mu.saw(flagship.EventStatusChanged, flagship.StatusPanic))
+			assert.True(t, mu.saw(flagship.NotifyStatusChanged, flagship.StatusPanic))
 
 			// The panic ends: the next synchronize brings the flags back.
 			srv.SetPanic(false)

@@ -3,6 +3,8 @@ package flagship_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 
@@ -225,10 +227,11 @@ func Example_activateModification() {
 	}
 	a := h.Activations()[0]
 	fmt.Println(a.VisitorID, a.VariationGroupID, a.VariationID)
-	fmt.Println(v.Activate(ctx, "no-such-flag"))
+	// No variation sets "no-such-flag": nothing to activate, no error.
+	fmt.Println(v.Activate(ctx, "no-such-flag"), v.Has("no-such-flag"))
 	// Output:
 	// user_#1234 vg_checkout var_green
-	// visitor: activate "no-such-flag": visitor: flag not found
+	// <nil> false
 }
 
 // send_hit(hit)
@@ -367,10 +370,10 @@ func ExampleClient_QueueStats() {
 	// server received 2 hits and 1 activation
 }
 
-// WithSink adds a destination beside Flagship's endpoints: here a
-// function that prints what it receives. Each sink has its own backlog
-// in the queue file; a record leaves it once Send returned nil.
-func ExampleWithSink() {
+// DeliveryOptions.Sinks adds destinations beside Flagship's endpoints:
+// here a function that prints what it receives. Each sink has its own
+// backlog in the queue file; a record leaves it once Send returned nil.
+func ExampleWithDelivery() {
 	_, opts, stop := exampleServer()
 	defer stop()
 	ctx := context.Background()
@@ -385,7 +388,8 @@ func ExampleWithSink() {
 			return nil
 		}),
 	}
-	fs, err := flagship.New(ctx, flagshiptest.EnvID, "your_api_key", append(opts, flagship.WithSink(printer))...)
+	fs, err := flagship.New(ctx, flagshiptest.EnvID, "your_api_key",
+		append(opts, flagship.WithDelivery(flagship.DeliveryOptions{Sinks: []eventqueue.SinkConfig{printer}}))...)
 	if err != nil {
 		panic(err)
 	}
@@ -403,4 +407,92 @@ func ExampleWithSink() {
 	}
 	// Output:
 	// EVENT user_#1234
+}
+
+// WithEndpoints points a client at a Flagship-compatible server, such as
+// "flagship serve" or flagshiptest, by its base URL alone: the Decision
+// API, activation, hits and bucketing file endpoints follow the server's
+// layout.
+func ExampleWithEndpoints() {
+	h, err := flagshiptest.NewHandler(flagshiptest.EnvID, flagshiptest.WithCampaigns(
+		flagshiptest.Campaign("checkout", flagshiptest.Variation("var_green", 100, map[string]any{"btn-color": "green"}))))
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "flagship-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+
+	fs, err := flagship.New(ctx, flagshiptest.EnvID, "your_api_key",
+		flagship.WithEndpoints(flagship.Endpoints{Base: srv.URL}), // e.g. "http://127.0.0.1:8080"
+		flagship.WithCacheDir(dir))
+	if err != nil {
+		panic(err)
+	}
+	defer fs.Close(ctx)
+	v, err := fs.NewVisitor("user_#1234", nil)
+	if err != nil {
+		panic(err)
+	}
+	if err := v.Synchronize(ctx); err != nil {
+		panic(err)
+	}
+	fmt.Println(v.String("btn-color", "blue"), len(h.DecisionRequests()), "decision request")
+	// Output: green 1 decision request
+}
+
+// LogHook calls a function with every record the SDK logs, like the
+// on_log hook of Flagship's SDKs, then passes it to the logger's handler
+// (here a text handler on io.Discard, enabled at Debug).
+func ExampleLogHook() {
+	onLog := func(_ context.Context, r slog.Record) {
+		if r.Message != "status changed" {
+			return
+		}
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "status" {
+				fmt.Println(r.Level, r.Message, a.Value)
+			}
+			return true
+		})
+	}
+	logger := slog.New(flagship.LogHook(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}), onLog))
+	_, opts, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	fs, err := flagship.New(ctx, flagshiptest.EnvID, "your_api_key", append(opts, flagship.WithLogger(logger))...)
+	if err != nil {
+		panic(err)
+	}
+	defer fs.Close(ctx) // the status changes to CLOSED
+	// Output:
+	// DEBUG status changed READY
+	// DEBUG status changed CLOSED
+}
+
+// WithNotifications receives typed notifications for machines, such as
+// status changes and failures (those with Err set, Flagship's
+// on_exception_raised); NotificationFunc adapts a function.
+func ExampleWithNotifications() {
+	_, opts, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+	notify := flagship.NotificationFunc(func(_ context.Context, n flagship.Notification) {
+		if n.Kind == flagship.NotifyStatusChanged {
+			fmt.Println(n.Kind, n.Previous, "->", n.Status)
+		}
+	})
+	fs, err := flagship.New(ctx, flagshiptest.EnvID, "your_api_key", append(opts, flagship.WithNotifications(notify))...)
+	if err != nil {
+		panic(err)
+	}
+	defer fs.Close(ctx) // the status changes to CLOSED
+	// Output:
+	// status changed NOT_READY -> READY
+	// status changed READY -> CLOSED
 }

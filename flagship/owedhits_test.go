@@ -58,7 +58,7 @@ func (t *methodTracker) Calls() []string {
 func TestOwedHitsUseEnqueueAsync(t *testing.T) {
 	srv := abServer(t)
 	tr := &methodTracker{}
-	c := startIn(t, srv, t.TempDir(), flagship.WithMode(flagship.Bucketing), flagship.WithTracker(tr))
+	c := startIn(t, srv, t.TempDir(), flagship.WithMode(flagship.Bucketing), flagship.WithDelivery(flagship.DeliveryOptions{Tracker: tr}))
 	ctx := context.Background()
 	v := synced(t, c, "v1", visitor.Attributes{"plan": "gold"}, visitor.WithConsent(true))
 	assert.Equal(t, "green", v.Activating(ctx).String("btn-color", "blue"))
@@ -128,7 +128,8 @@ func TestContextHitsAcrossVisitorValues(t *testing.T) {
 		wantWindow time.Duration
 	}{
 		{name: "default window", wantWindow: visitor.DefaultContextHitWindow},
-		{name: "WithContextHitWindow", giveOpts: []flagship.Option{flagship.WithContextHitWindow(time.Minute)}, wantWindow: time.Minute},
+		{name: "zero ContextHitWindow", giveOpts: []flagship.Option{flagship.WithDelivery(flagship.DeliveryOptions{})}, wantWindow: visitor.DefaultContextHitWindow},
+		{name: "ContextHitWindow", giveOpts: []flagship.Option{flagship.WithDelivery(flagship.DeliveryOptions{ContextHitWindow: time.Minute})}, wantWindow: time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,11 +161,11 @@ func TestContextHitsAcrossVisitorValues(t *testing.T) {
 	}
 }
 
-// TestContextHitWindowMustBePositive: a window that is not positive is a
-// config error.
-func TestContextHitWindowMustBePositive(t *testing.T) {
-	for _, give := range []time.Duration{0, -time.Second} {
-		_, err := flagship.New(context.Background(), "env", "key", flagship.WithContextHitWindow(give))
-		require.ErrorIs(t, err, flagship.ErrInvalidConfig, "window %v", give)
-	}
+// TestContextHitWindowMustNotBeNegative: a negative window is a config
+// error naming the field.
+func TestContextHitWindowMustNotBeNegative(t *testing.T) {
+	_, err := flagship.New(context.Background(), "env", "key",
+		flagship.WithDelivery(flagship.DeliveryOptions{ContextHitWindow: -time.Second}))
+	require.ErrorIs(t, err, flagship.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "DeliveryOptions.ContextHitWindow -1s")
 }

@@ -17,9 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seed27eed597/flagship-go/assignment"
 	"github.com/seed27eed597/flagship-go/decision"
-	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/hits"
 	"github.com/seed27eed597/flagship-go/internal/readmetest"
 	"github.com/seed27eed597/flagship-go/visitor"
@@ -57,53 +55,52 @@ func TestREADMEVisitorOptions(t *testing.T) {
 // of what the code has, so that the comparison fails with it.
 func readmeFlagshipDefaults(c config) map[string]func(*testing.T) string {
 	code := func(s string) string { return "`" + s + "`" }
-	// same reports a config default that is not the exported constant
-	// the option's documentation names.
-	same := func(t *testing.T, field string, got, constant any, name string) {
-		t.Helper()
-		if got != constant {
-			t.Errorf("defaultConfig().%s is %v but %s, which the option's doc names as its default, is %v", field, got, name, constant)
+	// zero returns the cell of an option taking an options struct: the
+	// struct's zero value, which defaultConfig() must hold and which the
+	// option must store as it is.
+	zero := func(field string, got any, apply Option, after func(*config) any) func(*testing.T) string {
+		return func(*testing.T) string {
+			if !reflect.ValueOf(got).IsZero() {
+				return fmt.Sprintf("defaultConfig().%s is %+v, not the zero value", field, got)
+			}
+			applied := defaultConfig()
+			apply.apply(&applied)
+			if v := after(&applied); !reflect.ValueOf(v).IsZero() || len(applied.errs) > 0 {
+				return fmt.Sprintf("the option given the zero value sets %s to %+v (errors %v)", field, v, applied.errs)
+			}
+			return code(fmt.Sprintf("%T{}", got))
 		}
 	}
 	return map[string]func(*testing.T) string{
 		"WithMode": func(*testing.T) string { return code(c.mode.String()) },
-		"WithDecisionAPIURL": func(t *testing.T) string {
-			same(t, "decisionAPIURL", c.decisionAPIURL, DefaultDecisionAPIURL, "DefaultDecisionAPIURL")
-			return code(c.decisionAPIURL)
-		},
-		"WithActivateURL": func(t *testing.T) string {
-			same(t, "activateURL", c.activateURL, DefaultActivateURL, "DefaultActivateURL")
-			return code(c.activateURL)
-		},
-		"WithEventsURL": func(t *testing.T) string {
-			same(t, "eventsURL", c.eventsURL, DefaultEventsURL, "DefaultEventsURL")
-			return code(c.eventsURL)
-		},
-		"WithBucketingURL": func(t *testing.T) string {
-			same(t, "bucketingURL", c.bucketingURL, DefaultBucketingURL, "DefaultBucketingURL")
-			return code(c.bucketingURL)
-		},
+		"WithEndpoints": zero("endpoints", c.endpoints, WithEndpoints(Endpoints{}),
+			func(c *config) any { return c.endpoints }),
 		"WithHTTPClient": func(*testing.T) string {
 			if c.httpClient != nil {
 				return "defaultConfig().httpClient is set"
 			}
 			return "the SDK's own client"
 		},
-		"WithDecisionTimeout": func(t *testing.T) string {
-			same(t, "decisionTimeout", c.decisionTimeout, DefaultDecisionTimeout, "DefaultDecisionTimeout")
-			return readmetest.Duration(c.decisionTimeout)
-		},
-		"WithFetchTimeout": func(t *testing.T) string {
-			same(t, "fetchTimeout", c.fetchTimeout, DefaultFetchTimeout, "DefaultFetchTimeout")
-			return readmetest.Duration(c.fetchTimeout)
-		},
-		"WithHitTimeout": func(t *testing.T) string {
-			same(t, "hitTimeout", c.hitTimeout, DefaultHitTimeout, "DefaultHitTimeout")
-			return readmetest.Duration(c.hitTimeout)
-		},
-		"WithPollingInterval": func(t *testing.T) string {
-			same(t, "pollingInterval", c.pollingInterval, DefaultPollingInterval, "DefaultPollingInterval")
-			return readmetest.Duration(c.pollingInterval)
+		"WithDecisionAPI": zero("decisionAPI", c.decisionAPI, WithDecisionAPI(DecisionAPIOptions{}),
+			func(c *config) any { return c.decisionAPI }),
+		"WithBucketing": zero("bucketing", c.bucketing, WithBucketing(BucketingOptions{}),
+			func(c *config) any { return c.bucketing }),
+		"WithDelivery": zero("delivery", c.delivery, WithDelivery(DeliveryOptions{}),
+			func(c *config) any { return c.delivery }),
+		"WithAssignments": zero("assignments", c.assignments, WithAssignments(AssignmentOptions{}),
+			func(c *config) any { return c.assignments }),
+		"WithCacheDir": func(*testing.T) string {
+			if c.cacheDir != "" {
+				return code(c.cacheDir)
+			}
+			base, err := os.UserCacheDir()
+			if err != nil {
+				return fmt.Sprintf("os.UserCacheDir() fails here (%v): the test needs $HOME or $XDG_CACHE_HOME", err)
+			}
+			if got, err := c.cacheDirPath("ENV"); got != filepath.Join(base, "flagship", "ENV") || err != nil {
+				return fmt.Sprintf("cacheDirPath(%q) is %q, %v", "ENV", got, err)
+			}
+			return code("{os.UserCacheDir()}/flagship/{envID}")
 		},
 		"WithLogger": func(*testing.T) string {
 			if c.logger != nil {
@@ -111,98 +108,17 @@ func readmeFlagshipDefaults(c config) map[string]func(*testing.T) string {
 			}
 			return code("slog.Default()") // New's choice for a nil logger
 		},
-		"WithEventHandler": func(*testing.T) string {
-			if c.handler != nil {
-				return fmt.Sprintf("defaultConfig().handler is %T", c.handler)
+		"WithNotifications": func(*testing.T) string {
+			if c.notify != nil {
+				return fmt.Sprintf("defaultConfig().notify is %T", c.notify)
 			}
 			return "none"
-		},
-		"WithCacheDir": func(*testing.T) string {
-			if c.cacheDir != "" {
-				return code(c.cacheDir)
-			}
-			base, err := os.UserCacheDir()
-			if err != nil {
-				base = os.TempDir()
-			}
-			if got, want := c.resolveCacheDir("ENV"), filepath.Join(base, "flagship", "ENV"); got != want {
-				return fmt.Sprintf("resolveCacheDir(%q) is %q", "ENV", got)
-			}
-			return code("{os.UserCacheDir()}/flagship/{envID}")
-		},
-		"WithTracker": func(*testing.T) string {
-			if c.tracker != nil {
-				return fmt.Sprintf("defaultConfig().tracker is %T", c.tracker)
-			}
-			return "the durable queue"
-		},
-		"WithAssignmentStore": func(*testing.T) string {
-			if c.store != nil {
-				return fmt.Sprintf("defaultConfig().store is %T", c.store)
-			}
-			return code("{cache dir}/" + AssignmentsFileName)
-		},
-		"WithAssignmentCache": func(*testing.T) string {
-			if !reflect.ValueOf(c.cacheOpts).IsZero() {
-				return "defaultConfig().cacheOpts is set"
-			}
-			return readmetest.Count(assignment.DefaultCacheMaxEntries) + " keys / " + readmetest.Duration(assignment.DefaultCacheTTL) +
-				", read budget " + readmetest.Duration(assignment.DefaultReadBudget) + ", fail-open"
-		},
-		"WithContextHitWindow": func(*testing.T) string {
-			if c.contextHitWindow != 0 {
-				return readmetest.Duration(c.contextHitWindow)
-			}
-			return readmetest.Duration(visitor.DefaultContextHitWindow)
 		},
 		"WithClock": func(*testing.T) string {
 			if c.now == nil || reflect.ValueOf(c.now).Pointer() != reflect.ValueOf(time.Now).Pointer() {
 				return "defaultConfig().now is not time.Now"
 			}
 			return code("time.Now")
-		},
-		"WithQueueFile": func(*testing.T) string {
-			if c.queuePath != "" {
-				return code(c.queuePath)
-			}
-			return code("{cache dir}/" + QueueFileName)
-		},
-		"WithBatching": func(t *testing.T) string {
-			same(t, "batchSize", c.batchSize, eventqueue.DefaultBatchSize, "eventqueue.DefaultBatchSize")
-			same(t, "flushInterval", c.flushInterval, eventqueue.DefaultFlushInterval, "eventqueue.DefaultFlushInterval")
-			return readmetest.Count(int64(c.batchSize)) + " records / " + readmetest.Duration(c.flushInterval)
-		},
-		"WithHitMaxAge": func(t *testing.T) string {
-			same(t, "hitMaxAge", c.hitMaxAge, DefaultHitMaxAge, "DefaultHitMaxAge")
-			return readmetest.Duration(c.hitMaxAge)
-		},
-		"WithQueueLimits": func(t *testing.T) string {
-			same(t, "maxRecords", c.maxRecords, eventqueue.DefaultMaxRecords, "eventqueue.DefaultMaxRecords")
-			same(t, "maxBytes", c.maxBytes, int64(eventqueue.DefaultMaxBytes), "eventqueue.DefaultMaxBytes")
-			return readmetest.Count(int64(c.maxRecords)) + " records / " + readmetest.Bytes(c.maxBytes)
-		},
-		"WithBufferedDelivery": func(*testing.T) string {
-			if c.bufferDelay != 0 {
-				return "buffered, " + readmetest.Duration(c.bufferDelay)
-			}
-			return "off: durable"
-		},
-		"WithSink": func(*testing.T) string {
-			if len(c.sinks) != 0 {
-				return fmt.Sprintf("%d sinks in defaultConfig()", len(c.sinks))
-			}
-			return "none"
-		},
-		"WithoutHTTPDelivery": func(*testing.T) string {
-			if c.noHTTPDelivery {
-				return "on: no HTTP delivery"
-			}
-			return "off: HTTP delivery runs"
-		},
-		"WithRetryBackoff": func(t *testing.T) string {
-			same(t, "retryInitial", c.retryInitial, eventqueue.DefaultRetryInitial, "eventqueue.DefaultRetryInitial")
-			same(t, "retryMax", c.retryMax, eventqueue.DefaultRetryMax, "eventqueue.DefaultRetryMax")
-			return readmetest.Duration(c.retryInitial) + " to " + readmetest.Duration(c.retryMax)
 		},
 	}
 }
@@ -310,6 +226,7 @@ func readmeConfigRows(t *testing.T) map[string][]readmeOptionRow {
 	}
 	rows := map[string][]readmeOptionRow{}
 	fence = false
+	inOptions := false // in a table headed "option"
 	for i := start + 1; i < len(lines); i++ {
 		l := lines[i]
 		if strings.HasPrefix(l, "```") {
@@ -319,12 +236,19 @@ func readmeConfigRows(t *testing.T) map[string][]readmeOptionRow {
 		if fence {
 			continue
 		}
-		if strings.HasPrefix(l, "#") {
+		if strings.HasPrefix(l, "## ") {
 			break // the next section
 		}
 		cells := readmetest.Cells(l)
-		if cells == nil || readmetest.IsSeparator(cells) || cells[0] == "option" {
+		switch {
+		case cells == nil:
+			inOptions = false
 			continue
+		case cells[0] == "option":
+			inOptions = true
+			continue
+		case !inOptions || readmetest.IsSeparator(cells):
+			continue // another table, such as an options struct's
 		}
 		if len(cells) != 3 {
 			t.Errorf("README.md:%d: %d cells, want 3 (option | default | what it does): %s", i+1, len(cells), l)
@@ -378,11 +302,7 @@ func readmeOptionFuncs(t *testing.T, dir string) map[string]readmeFunc {
 		}
 		for _, d := range f.Decls {
 			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Recv != nil || !fd.Name.IsExported() || fd.Type.Results == nil || len(fd.Type.Results.List) != 1 {
-				continue
-			}
-			res := fd.Type.Results.List[0]
-			if id, ok := res.Type.(*ast.Ident); !ok || id.Name != "Option" || len(res.Names) > 1 {
+			if !ok || !readmeReturnsOption(fd) {
 				continue
 			}
 			var params []string

@@ -21,12 +21,17 @@ import (
 // error saying so, and that the API key never reaches it.
 func TestOwnHTTPClientRedirectsStayOnOrigin(t *testing.T) {
 	tests := []struct {
-		name     string
-		giveMode flagship.Mode
-		giveURL  func(string) flagship.Option
+		name       string
+		giveMode   flagship.Mode
+		giveURL    func(redirect, collector string) flagship.Endpoints
+		wantNewErr error // a BUCKETING client without its file when New's ctx ends is not ready
 	}{
-		{name: "DECISION_API", giveMode: flagship.DecisionAPI, giveURL: flagship.WithDecisionAPIURL},
-		{name: "BUCKETING", giveMode: flagship.Bucketing, giveURL: flagship.WithBucketingURL},
+		{name: "DECISION_API", giveMode: flagship.DecisionAPI, giveURL: func(redirect, collector string) flagship.Endpoints {
+			return flagship.Endpoints{Base: collector, DecisionAPI: redirect}
+		}},
+		{name: "BUCKETING", giveMode: flagship.Bucketing, wantNewErr: flagship.ErrNotReady, giveURL: func(redirect, collector string) flagship.Endpoints {
+			return flagship.Endpoints{Base: collector, Bucketing: redirect}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +47,7 @@ func TestOwnHTTPClientRedirectsStayOnOrigin(t *testing.T) {
 			collector := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 			t.Cleanup(collector.Close)
 			refused := make(chan error, 1)
-			h := flagship.EventFunc(func(_ context.Context, e flagship.Event) {
+			h := flagship.NotificationFunc(func(_ context.Context, e flagship.Notification) {
 				if errors.Is(e.Err, httpx.ErrCrossOriginRedirect) {
 					select {
 					case refused <- e.Err:
@@ -52,10 +57,11 @@ func TestOwnHTTPClientRedirectsStayOnOrigin(t *testing.T) {
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			defer cancel()
-			c, err := flagship.New(ctx, "env", "secret-key", flagship.WithMode(tt.giveMode), tt.giveURL(redirect.URL),
-				flagship.WithEventsURL(collector.URL), flagship.WithActivateURL(collector.URL),
-				flagship.WithCacheDir(t.TempDir()), flagship.WithEventHandler(h))
-			require.NoError(t, err)
+			c, err := flagship.New(ctx, "env", "secret-key", flagship.WithMode(tt.giveMode),
+				flagship.WithEndpoints(tt.giveURL(redirect.URL, collector.URL)),
+				flagship.WithCacheDir(t.TempDir()), flagship.WithNotifications(h))
+			require.ErrorIs(t, err, tt.wantNewErr)
+			require.NotNil(t, c)
 			t.Cleanup(func() { _ = c.Close(context.Background()) })
 			v, err := c.NewVisitor("v1", nil)
 			require.NoError(t, err)
@@ -66,7 +72,7 @@ func TestOwnHTTPClientRedirectsStayOnOrigin(t *testing.T) {
 				assert.Contains(t, err.Error(), "redirect to another origin refused")
 				assert.NotContains(t, err.Error(), "secret-key")
 			case <-time.After(5 * time.Second):
-				t.Fatal("no event reported the refused redirect")
+				t.Fatal("no notification reported the refused redirect")
 			}
 			assert.Zero(t, reached.Load(), "nothing, and no API key, reaches another origin")
 		})

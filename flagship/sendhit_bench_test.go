@@ -11,7 +11,7 @@ package flagship_test
 //	            The client delivers meanwhile (default batching: 100
 //	            records or 5 s) to the collector, in the same process.
 //	p=N/client-discardsink
-//	            the same with WithoutHTTPDelivery and a WithSink sink that
+//	            the same with DeliveryOptions.NoHTTP and a sink that
 //	            accepts and forgets each batch: the queue still reads and
 //	            deletes every record, without the HTTP work (client and
 //	            collector) on the benchmark's CPUs.
@@ -127,8 +127,8 @@ func (e *shbEnv) client(b *testing.B, extra ...flagship.Option) (*flagship.Clien
 	defer cancel()
 	opts := append(flagshiptest.ClientOptions(e.srv.URL, b.TempDir()),
 		flagship.WithMode(flagship.Bucketing),
-		flagship.WithPollingInterval(-1),
-		flagship.WithEventsURL(e.collector.URL+"/events"))
+		flagship.WithBucketing(flagship.BucketingOptions{PollingInterval: -1}),
+		flagship.WithEndpoints(flagship.Endpoints{Base: e.srv.URL, Events: e.collector.URL + "/events"}))
 	c, err := flagship.New(ctx, flagshiptest.EnvID, "key", append(opts, extra...)...)
 	if err != nil {
 		b.Fatal(err)
@@ -155,7 +155,7 @@ func (e *shbEnv) client(b *testing.B, extra ...flagship.Option) (*flagship.Clien
 func shbStoredSize(b *testing.B, e *shbEnv) int {
 	b.Helper()
 	// Nothing is delivered, hence deleted, before Close.
-	c, closeClient := e.client(b, flagship.WithBatching(1000, time.Hour))
+	c, closeClient := e.client(b, flagship.WithDelivery(flagship.DeliveryOptions{BatchSize: 1000, FlushInterval: time.Hour}))
 	defer closeClient()
 	v, err := c.NewVisitor(shbVisitorID(0), nil)
 	if err != nil {
@@ -244,10 +244,10 @@ func shbClientVisitors(b *testing.B, e *shbEnv, p int, extra ...flagship.Option)
 // that accepts and forgets each batch, instead of the HTTP delivery.
 func shbDiscardSink() []flagship.Option {
 	discard := eventqueue.SinkFunc(func(context.Context, []eventqueue.Record) error { return nil })
-	return []flagship.Option{
-		flagship.WithoutHTTPDelivery(),
-		flagship.WithSink(eventqueue.SinkConfig{Name: "discard", Sink: discard}),
-	}
+	return []flagship.Option{flagship.WithDelivery(flagship.DeliveryOptions{
+		NoHTTP: true,
+		Sinks:  []eventqueue.SinkConfig{{Name: "discard", Sink: discard}},
+	})}
 }
 
 // shbCheckEnqueued fails b unless the client's queue took want records.

@@ -14,9 +14,12 @@ const (
 	// StatusPanic: the environment is in panic mode (spec §9.3): flags
 	// serve defaults and nothing is tracked until the panic ends.
 	StatusPanic
+	// StatusClosed: [Client.Close] was called. It is final: calls that
+	// do I/O fail with [ErrClosed].
+	StatusClosed
 )
 
-// String returns "NOT_READY", "READY" or "PANIC".
+// String returns "NOT_READY", "READY", "PANIC" or "CLOSED".
 func (s Status) String() string {
 	switch s {
 	case StatusNotReady:
@@ -25,6 +28,8 @@ func (s Status) String() string {
 		return "READY"
 	case StatusPanic:
 		return "PANIC"
+	case StatusClosed:
+		return "CLOSED"
 	}
 	return fmt.Sprintf("Status(%d)", int32(s))
 }

@@ -37,10 +37,10 @@ func (t *keepTracker) Purge(_ context.Context, _ string, ids ...string) error {
 	return nil
 }
 
-// TestTrackerAndSink: WithSink's destination receives the records
-// also when WithTracker replaces the HTTP delivery (WithTracker: "The
-// queue file is still opened ... for sinks given by WithSink"; WithSink:
-// "every record of the kinds s takes is also delivered through s.Sink").
+// TestTrackerAndSink: a sink of DeliveryOptions.Sinks receives the
+// records also when DeliveryOptions.Tracker replaces the HTTP delivery
+// (Tracker: "The queue file is still opened for Sinks"; Sinks: "every
+// record of the kinds a sink takes is also delivered through its Sink").
 func TestTrackerAndSink(t *testing.T) {
 	srv := abServer(t)
 	var mu sync.Mutex
@@ -52,8 +52,10 @@ func TestTrackerAndSink(t *testing.T) {
 		return nil
 	})
 	tr := &keepTracker{}
-	opts := append(flagshiptest.ClientOptions(srv.URL, t.TempDir()), flagship.WithTracker(tr),
-		flagship.WithSink(eventqueue.SinkConfig{Name: "mine", Sink: sink, FlushInterval: time.Millisecond}))
+	opts := append(flagshiptest.ClientOptions(srv.URL, t.TempDir()), flagship.WithDelivery(flagship.DeliveryOptions{
+		Tracker: tr,
+		Sinks:   []eventqueue.SinkConfig{{Name: "mine", Sink: sink, FlushInterval: time.Millisecond}},
+	}))
 	c, err := flagship.New(context.Background(), srv.EnvID(), "key", opts...)
 	require.NoError(t, err)
 	defer c.Close(context.Background())
@@ -68,6 +70,6 @@ func TestTrackerAndSink(t *testing.T) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	assert.Len(t, tr.recs, 1, "the tracker got the hit")
-	require.Len(t, got, 1, "the WithSink destination got the hit too")
+	require.Len(t, got, 1, "the sink got the hit too")
 	assert.Equal(t, tr.recs[0].ID(), got[0].ID())
 }

@@ -50,15 +50,16 @@ func postedHits(srv *flagshiptest.Server) []flagshiptest.Hit {
 	return out
 }
 
-// TestWithoutHTTPDelivery: hits and activations go to the WithSink
-// destination alone; Flagship's endpoints receive none of them, and the
-// queue has no HTTP backlog.
-func TestWithoutHTTPDelivery(t *testing.T) {
+// TestNoHTTP: with DeliveryOptions.NoHTTP, hits and activations go to
+// the sink of DeliveryOptions.Sinks alone; Flagship's endpoints receive
+// none of them, and the queue has no HTTP backlog.
+func TestNoHTTP(t *testing.T) {
 	for _, mode := range []flagship.Mode{flagship.DecisionAPI, flagship.Bucketing} {
 		t.Run(mode.String(), func(t *testing.T) {
 			srv := abServer(t)
 			rec := &recSink{}
-			c := newClient(t, srv, flagship.WithMode(mode), flagship.WithSink(rec.config("rec")), flagship.WithoutHTTPDelivery())
+			c := newClient(t, srv, flagship.WithMode(mode),
+				flagship.WithDelivery(flagship.DeliveryOptions{Sinks: []eventqueue.SinkConfig{rec.config("rec")}, NoHTTP: true}))
 			ctx := context.Background()
 			v, err := c.NewVisitor("anon-77", nil)
 			require.NoError(t, err)
@@ -103,16 +104,17 @@ func TestWithoutHTTPDelivery(t *testing.T) {
 	}
 }
 
-// TestWithoutHTTPDeliveryKeepsLeftoverHTTPBacklog: records a previous
+// TestNoHTTPKeepsLeftoverHTTPBacklog: records a previous
 // run left for the HTTP sinks stay in the file, counted, and are not
 // sent.
-func TestWithoutHTTPDeliveryKeepsLeftoverHTTPBacklog(t *testing.T) {
+func TestNoHTTPKeepsLeftoverHTTPBacklog(t *testing.T) {
 	srv := abServer(t)
 	dir := t.TempDir()
 	ctx := context.Background()
 	opts := flagshiptest.ClientOptions(srv.URL, dir)
 	srv.FailNext(1000, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503})
-	c, err := flagship.New(ctx, srv.EnvID(), "key", append(opts, flagship.WithRetryBackoff(5*time.Millisecond, 10*time.Millisecond))...)
+	c, err := flagship.New(ctx, srv.EnvID(), "key", append(opts,
+		flagship.WithDelivery(flagship.DeliveryOptions{RetryInitial: 5 * time.Millisecond, RetryMax: 10 * time.Millisecond}))...)
 	require.NoError(t, err)
 	v, err := c.NewVisitor("v1", nil)
 	require.NoError(t, err)
@@ -129,7 +131,8 @@ func TestWithoutHTTPDeliveryKeepsLeftoverHTTPBacklog(t *testing.T) {
 	srv.Handler.Reset()
 
 	rec := &recSink{}
-	c2, err := flagship.New(ctx, srv.EnvID(), "key", append(opts, flagship.WithSink(rec.config("rec")), flagship.WithoutHTTPDelivery())...)
+	c2, err := flagship.New(ctx, srv.EnvID(), "key", append(opts,
+		flagship.WithDelivery(flagship.DeliveryOptions{Sinks: []eventqueue.SinkConfig{rec.config("rec")}, NoHTTP: true}))...)
 	require.NoError(t, err)
 	defer c2.Close(ctx)
 	v2, err := c2.NewVisitor("v2", nil)
@@ -156,26 +159,27 @@ func TestWithoutHTTPDeliveryKeepsLeftoverHTTPBacklog(t *testing.T) {
 	assert.Equal(t, left.Depth, kept.Depth)
 }
 
-func TestWithoutHTTPDeliveryNeedsADestination(t *testing.T) {
-	c, err := flagship.New(context.Background(), "env", "k", flagship.WithCacheDir(t.TempDir()), flagship.WithoutHTTPDelivery())
+func TestNoHTTPNeedsADestination(t *testing.T) {
+	c, err := flagship.New(context.Background(), "env", "k", flagship.WithCacheDir(t.TempDir()),
+		flagship.WithDelivery(flagship.DeliveryOptions{NoHTTP: true}))
 	require.ErrorIs(t, err, flagship.ErrInvalidConfig)
 	assert.Nil(t, c)
-	assert.Contains(t, err.Error(), "WithoutHTTPDelivery without WithSink or WithTracker")
+	assert.Contains(t, err.Error(), "DeliveryOptions.NoHTTP without Sinks or Tracker")
 }
 
-// TestWithoutHTTPDeliveryNeedsEveryKind: without the HTTP
+// TestNoHTTPNeedsEveryKind: without the HTTP
 // delivery, a sink that takes hits only leaves activations and consents
 // with no destination: every Activating fails with ErrInvalidRecord (and,
 // in Bucketing mode, no assignment is recorded: variations are no longer
 // sticky). New must say so.
-func TestWithoutHTTPDeliveryNeedsEveryKind(t *testing.T) {
+func TestNoHTTPNeedsEveryKind(t *testing.T) {
 	srv := abServer(t)
 	rec := &recSink{}
 	cfg := rec.config("rec")
 	cfg.Kinds = []hits.Kind{hits.KindHit}
 	ctx := context.Background()
 	c, err := flagship.New(ctx, srv.EnvID(), "key", append(srv.Options(), flagship.WithMode(flagship.Bucketing),
-		flagship.WithSink(cfg), flagship.WithoutHTTPDelivery())...)
+		flagship.WithDelivery(flagship.DeliveryOptions{Sinks: []eventqueue.SinkConfig{cfg}, NoHTTP: true}))...)
 	if err == nil {
 		defer c.Close(ctx)
 		require.NoError(t, c.WaitReady(ctx))
@@ -195,16 +199,16 @@ func TestWithoutHTTPDeliveryNeedsEveryKind(t *testing.T) {
 	cfg2 := acts.config("acts")
 	cfg2.Kinds = []hits.Kind{hits.KindActivation, hits.KindConsent}
 	c2, err := flagship.New(ctx, srv.EnvID(), "key", append(flagshiptest.ClientOptions(srv.URL, t.TempDir()),
-		flagship.WithSink(cfg), flagship.WithSink(cfg2), flagship.WithoutHTTPDelivery())...)
+		flagship.WithDelivery(flagship.DeliveryOptions{Sinks: []eventqueue.SinkConfig{cfg, cfg2}, NoHTTP: true}))...)
 	require.NoError(t, err)
 	require.NoError(t, c2.Close(ctx))
 }
 
-// TestWithoutHTTPDeliveryWithTracker: a tracker is a destination too.
-func TestWithoutHTTPDeliveryWithTracker(t *testing.T) {
+// TestNoHTTPWithTracker: a tracker is a destination too.
+func TestNoHTTPWithTracker(t *testing.T) {
 	srv := abServer(t)
 	tr := &keepTracker{}
-	c := newClient(t, srv, flagship.WithTracker(tr), flagship.WithoutHTTPDelivery())
+	c := newClient(t, srv, flagship.WithDelivery(flagship.DeliveryOptions{Tracker: tr, NoHTTP: true}))
 	v, err := c.NewVisitor("v1", nil)
 	require.NoError(t, err)
 	require.NoError(t, v.SendHit(context.Background(), hits.Screen{Name: "home"}))

@@ -151,27 +151,28 @@ func mandatoryMessage(it *activationItem) string {
 }
 
 func (h *Handler) serveActivate(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	body, ok := h.readReceived(w, r, RouteActivate)
 	if !ok {
 		return
 	}
 	items, err := parseActivation(body)
 	if err != nil {
-		writeMessage(w, http.StatusBadRequest, err.Error())
+		h.refuse(w, RouteActivate, http.StatusBadRequest, err.Error(), body)
 		return
 	}
 	for i := range items {
 		if msg := mandatoryMessage(&items[i]); msg != "" {
-			writeMessage(w, http.StatusBadRequest, msg)
+			h.refuse(w, RouteActivate, http.StatusBadRequest, msg, body)
 			return
 		}
 		if items[i].cid != h.envID {
-			writeMessage(w, http.StatusBadRequest, "Invalid cid.")
+			h.refuse(w, RouteActivate, http.StatusBadRequest, "Invalid cid.", body)
 			return
 		}
 	}
 	h.mu.Lock()
 	now := h.now()
+	n := len(h.activations)
 	for _, it := range items {
 		h.activations = append(h.activations, Activation{
 			EnvID:            it.cid,
@@ -186,6 +187,8 @@ func (h *Handler) serveActivate(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	h.bodies[RouteActivate] = append(h.bodies[RouteActivate], body)
+	rs := h.receiptsLocked(RouteActivate, len(h.hits), n)
 	h.mu.Unlock()
+	h.deliver(rs)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -128,7 +128,7 @@ func TestBucketingInvalidFileKept(t *testing.T) {
 	s := flagshiptest.NewServer(t, flagshiptest.WithBucketingFile([]byte(specFile)))
 	before := do(t, s, "GET", bucketingPath(), "")
 	err := s.SetBucketingFile([]byte(`{"campaigns":[{"id":"c","variationGroups":[{"id":"vg","variations":[{"id":"v","allocation":33.5}]}]}]}`))
-	require.ErrorIs(t, err, flagshiptest.ErrInvalidConfig)
+	require.ErrorIs(t, err, flagshiptest.ErrInvalidOptions)
 	require.ErrorIs(t, err, bucketing.ErrInvalidFile)
 	assert.Contains(t, err.Error(), "campaigns[0].variationGroups[0].variations[0].allocation: not an integer")
 	after := do(t, s, "GET", bucketingPath(), "")

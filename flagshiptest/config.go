@@ -24,6 +24,7 @@ type handlerConfig struct {
 	campSet   bool
 	apiKey    string
 	now       func() time.Time
+	onReceive func(Receipt) // WithOnReceive
 }
 
 // WithBucketingFile makes the handler serve data, a bucketing.json file,

@@ -165,6 +165,7 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, env stri
 	headers.Del("x-api-key")
 	h.mu.Lock()
 	now := h.now()
+	nh, na := len(h.hits), len(h.activations)
 	h.decisions = append(h.decisions, DecisionRequest{
 		EnvID:         env,
 		VisitorID:     req.visitorID,
@@ -198,7 +199,9 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, env stri
 	if r.URL.Query().Get("sendContextEvent") != "false" && notFalse(req.consent) && len(req.context) > 0 && !d.Panic {
 		h.hits = append(h.hits, h.contextHit(req, now))
 	}
+	rs := h.receiptsLocked(RouteDecision, nh, na)
 	h.mu.Unlock()
+	h.deliver(rs)
 
 	writeJSON(w, http.StatusOK, toWireDecision(d))
 }

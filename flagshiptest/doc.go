@@ -9,7 +9,10 @@
 // # Usage
 //
 // [NewServer] starts a [Server] on 127.0.0.1 and closes it when the test
-// ends; [Server.Options] points a flagship client at it:
+// ends; [Server.Options] points a flagship client at it (its base URL,
+// Server.URL, as flagship.Endpoints.Base, a cache directory in the test's
+// temporary directory, and fast polling), and [Server.Endpoints] gives
+// the endpoints option alone:
 //
 //	srv := flagshiptest.NewServer(t, flagshiptest.WithCampaigns(
 //		flagshiptest.Toggle("checkout", map[string]any{"newCheckout": true}),
@@ -82,7 +85,9 @@
 // [Handler.Bodies] return copies of what was accepted, in arrival order;
 // refused and faulted requests record nothing. [Handler.BucketingRequests]
 // and [Handler.FaultedRequests] count requests. [Handler.Reset] forgets it
-// all.
+// all. [WithOnReceive] reports each hit and activation as it is recorded,
+// and each request of hits or activations refused with its reason, to a
+// function of yours ("flagship serve --verbose" logs them with it).
 //
 // # Changing data and injecting failures
 //
@@ -90,7 +95,7 @@
 // change what is served and decided from the next request on.
 // [Handler.FailNext] makes the next requests of a route fail with a
 // status (and Retry-After), a latency or a dropped connection. Handler
-// methods return errors wrapping [ErrInvalidConfig]; a [Server]'s
+// methods return errors wrapping [ErrInvalidOptions]; a [Server]'s
 // SetCampaigns and FailNext fail the test instead.
 //
 // # Caveats

@@ -2,9 +2,9 @@ package flagshiptest
 
 import "errors"
 
-// ErrInvalidConfig is wrapped by the errors of [NewHandler] and of the
+// ErrInvalidOptions is wrapped by the errors of [NewHandler] and of the
 // Handler methods that change what it serves or how it fails: an empty
 // environment id, conflicting options, campaigns that can't be encoded, an
 // impossible [Fault]. A bucketing file Flagship would reject also wraps
 // bucketing.ErrInvalidFile.
-var ErrInvalidConfig = errors.New("flagshiptest: invalid config")
+var ErrInvalidOptions = errors.New("flagshiptest: invalid options")

@@ -27,13 +27,13 @@ const (
 )
 
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	body, ok := h.readReceived(w, r, RouteEvents)
 	if !ok {
 		return
 	}
 	hits, err := h.parseBatch(body)
 	if err != nil {
-		writeMessage(w, http.StatusBadRequest, err.Error())
+		h.refuse(w, RouteEvents, http.StatusBadRequest, err.Error(), body)
 		return
 	}
 	h.mu.Lock()
@@ -41,9 +41,12 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	for i := range hits {
 		hits[i].Received = now
 	}
+	n := len(h.hits)
 	h.hits = append(h.hits, hits...)
 	h.bodies[RouteEvents] = append(h.bodies[RouteEvents], body)
+	rs := h.receiptsLocked(RouteEvents, n, len(h.activations))
 	h.mu.Unlock()
+	h.deliver(rs)
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 

@@ -90,7 +90,7 @@ func ExampleHandler_FailNext() {
 
 	// An impossible fault is refused.
 	err = h.FailNext(1, flagshiptest.Fault{Route: "nowhere", Status: 500})
-	fmt.Println(errors.Is(err, flagshiptest.ErrInvalidConfig))
+	fmt.Println(errors.Is(err, flagshiptest.ErrInvalidOptions))
 	// Output:
 	// 503 Retry-After="2"
 	// 200 Retry-After=""

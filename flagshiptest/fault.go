@@ -47,7 +47,7 @@ type pendingFault struct {
 // matches. A faulted request is counted by [Handler.FaultedRequests] and
 // its data is not recorded, unless the fault is only a Latency.
 //
-// FailNext returns an error wrapping [ErrInvalidConfig] and queues
+// FailNext returns an error wrapping [ErrInvalidOptions] and queues
 // nothing if n is negative or f is impossible (unknown route, Status out
 // of 200-599, a negative duration, Drop with a Status or Body, a Body
 // without a Status, or nothing to do); [Server.FailNext] fails the test
@@ -57,7 +57,7 @@ func (h *Handler) FailNext(n int, f Fault) error {
 		return err
 	}
 	if n < 0 {
-		return fmt.Errorf("%w: negative fault count %d", ErrInvalidConfig, n)
+		return fmt.Errorf("%w: negative fault count %d", ErrInvalidOptions, n)
 	}
 	if n == 0 {
 		return nil
@@ -86,7 +86,7 @@ func (f *Fault) validate() error {
 		problem = "the fault does nothing"
 	}
 	if problem != "" {
-		return fmt.Errorf("%w: fault: %s", ErrInvalidConfig, problem)
+		return fmt.Errorf("%w: fault: %s", ErrInvalidOptions, problem)
 	}
 	return nil
 }

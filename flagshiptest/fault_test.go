@@ -230,7 +230,7 @@ func TestFaultInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := h.FailNext(tt.giveN, tt.give)
-			require.ErrorIs(t, err, flagshiptest.ErrInvalidConfig)
+			require.ErrorIs(t, err, flagshiptest.ErrInvalidOptions)
 			assert.Contains(t, err.Error(), tt.wantErr)
 		})
 	}
@@ -248,11 +248,11 @@ func TestServerFailsTheTest(t *testing.T) {
 	tb := &recordingTB{TB: t}
 	s := flagshiptest.NewServer(tb)
 	s.FailNext(1, flagshiptest.Fault{Route: "nope", Status: 500})
-	assert.Contains(t, tb.fatal, `flagshiptest: FailNext: flagshiptest: invalid config: fault: unknown route "nope"`)
+	assert.Contains(t, tb.fatal, `flagshiptest: FailNext: flagshiptest: invalid options: fault: unknown route "nope"`)
 	tb.fatal = ""
 	s.SetCampaigns(flagshiptest.Toggle("t", map[string]any{"x": make(chan int)}))
 	assert.Contains(t, tb.fatal, "flagshiptest: SetCampaigns: ")
 	tb.fatal = ""
 	flagshiptest.NewServer(tb, flagshiptest.WithBucketingFile([]byte("{")))
-	assert.Contains(t, tb.fatal, "flagshiptest: flagshiptest: invalid config: bucketing: invalid file")
+	assert.Contains(t, tb.fatal, "flagshiptest: flagshiptest: invalid options: bucketing: invalid file")
 }

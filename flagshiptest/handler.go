@@ -39,10 +39,11 @@ const maxBody = 8 << 20
 // A Handler is safe for concurrent use. It needs no testing.TB: mount it in
 // any server or mux. Build one with [NewHandler].
 type Handler struct {
-	envID  string
-	apiKey string
-	now    func() time.Time
-	engine *bucketing.Engine
+	envID     string
+	apiKey    string
+	now       func() time.Time
+	engine    *bucketing.Engine
+	onReceive func(Receipt) // WithOnReceive; nil: none
 	// done is closed by stop: pending fault latencies end at once.
 	done     chan struct{}
 	stopOnce sync.Once
@@ -73,13 +74,13 @@ type content struct {
 
 // NewHandler returns a handler for the environment envID serving the
 // bucketing file of the options (by default one with no campaigns). It
-// fails with an error wrapping [ErrInvalidConfig] if envID is empty, if
+// fails with an error wrapping [ErrInvalidOptions] if envID is empty, if
 // both [WithBucketingFile] and [WithCampaigns] are given, or if the file is
 // one Flagship would reject (the error then also wraps
 // bucketing.ErrInvalidFile).
 func NewHandler(envID string, opts ...HandlerOption) (*Handler, error) {
 	if envID == "" {
-		return nil, fmt.Errorf("%w: empty environment id", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: empty environment id", ErrInvalidOptions)
 	}
 	cfg := handlerConfig{now: time.Now}
 	for _, o := range opts {
@@ -88,7 +89,7 @@ func NewHandler(envID string, opts ...HandlerOption) (*Handler, error) {
 		}
 	}
 	if cfg.fileSet && cfg.campSet {
-		return nil, fmt.Errorf("%w: WithBucketingFile and WithCampaigns can't be combined", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: WithBucketingFile and WithCampaigns can't be combined", ErrInvalidOptions)
 	}
 	var c *content
 	var err error
@@ -101,12 +102,13 @@ func NewHandler(envID string, opts ...HandlerOption) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{
-		envID:  envID,
-		apiKey: cfg.apiKey,
-		now:    cfg.now,
-		engine: bucketing.NewEngine(bucketing.Options{}),
-		done:   make(chan struct{}),
-		bodies: map[string][][]byte{},
+		envID:     envID,
+		apiKey:    cfg.apiKey,
+		now:       cfg.now,
+		engine:    bucketing.NewEngine(bucketing.Options{}),
+		onReceive: cfg.onReceive,
+		done:      make(chan struct{}),
+		bodies:    map[string][][]byte{},
 	}
 	h.mu.Lock()
 	h.setContentLocked(c)
@@ -120,21 +122,21 @@ func (h *Handler) EnvID() string { return h.envID }
 func prepare(data []byte) (*content, error) {
 	file, err := bucketing.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
 	cfg, err := bucketing.Compile(file)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
 	c := &content{base: data, panicked: data, baseCfg: cfg, panickedCfg: cfg}
 	if !file.Panic {
 		pf := *file
 		pf.Panic = true
 		if c.panicked, err = marshalFile(&pf); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 		}
 		if c.panickedCfg, err = bucketing.ParseConfig(c.panicked); err != nil {
-			return nil, fmt.Errorf("%w: panic file: %w", ErrInvalidConfig, err)
+			return nil, fmt.Errorf("%w: panic file: %w", ErrInvalidOptions, err)
 		}
 	}
 	return c, nil
@@ -146,7 +148,7 @@ func prepareCampaigns(cs []bucketing.Campaign) (*content, error) {
 	}
 	data, err := marshalFile(&bucketing.File{Campaigns: cs})
 	if err != nil {
-		return nil, fmt.Errorf("%w: campaigns: %w", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: campaigns: %w", ErrInvalidOptions, err)
 	}
 	return prepare(data)
 }
@@ -154,7 +156,7 @@ func prepareCampaigns(cs []bucketing.Campaign) (*content, error) {
 // SetBucketingFile makes the handler serve data, a bucketing.json file,
 // and decide from it from now on. data is copied. If Flagship would
 // reject the file, SetBucketingFile returns an error wrapping
-// [ErrInvalidConfig] and bucketing.ErrInvalidFile and the current file is
+// [ErrInvalidOptions] and bucketing.ErrInvalidFile and the current file is
 // kept.
 func (h *Handler) SetBucketingFile(data []byte) error {
 	c, err := prepare(bytes.Clone(data))
@@ -172,7 +174,7 @@ func (h *Handler) SetBucketingFile(data []byte) error {
 // campaigns are copied (through their JSON form, so numbers in flag values
 // and targeting read back as float64, as on the wire). If they can't be
 // encoded or Flagship would reject them, it returns an error wrapping
-// [ErrInvalidConfig] and the current file is kept; [Server.SetCampaigns]
+// [ErrInvalidOptions] and the current file is kept; [Server.SetCampaigns]
 // fails the test instead.
 func (h *Handler) SetCampaigns(c ...bucketing.Campaign) error {
 	ct, err := prepareCampaigns(c)
@@ -362,20 +364,28 @@ func allowedMethods(route string) []string {
 // readBody reads a JSON request body of at most maxBody bytes. On failure
 // it answers the request and returns false.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, status, msg := checkBody(w, r)
+	if status != 0 {
+		writeMessage(w, status, msg)
+		return nil, false
+	}
+	return body, true
+}
+
+// checkBody reads a JSON request body of at most maxBody bytes. On
+// failure it returns the status and message to answer with.
+func checkBody(w http.ResponseWriter, r *http.Request) (body []byte, status int, msg string) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		writeMessage(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit))
-		return nil, false
+		return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit)
 	case err != nil:
-		writeMessage(w, http.StatusBadRequest, "read request body: "+err.Error())
-		return nil, false
+		return nil, http.StatusBadRequest, "read request body: " + err.Error()
 	case !utf8.Valid(body):
-		writeMessage(w, http.StatusBadRequest, "invalid JSON: invalid UTF-8")
-		return nil, false
+		return nil, http.StatusBadRequest, "invalid JSON: invalid UTF-8"
 	}
-	return body, true
+	return body, 0, ""
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -23,7 +23,7 @@ func TestNewHandlerErrors(t *testing.T) {
 		wantErr   string
 		wantIsErr error
 	}{
-		{name: "empty env", giveEnv: "", wantErr: "flagshiptest: invalid config: empty environment id"},
+		{name: "empty env", giveEnv: "", wantErr: "flagshiptest: invalid options: empty environment id"},
 		{name: "both sources", giveEnv: "e", giveOpts: []flagshiptest.HandlerOption{
 			flagshiptest.WithBucketingFile([]byte(specFile)), flagshiptest.WithCampaigns()}, wantErr: "can't be combined"},
 		{name: "invalid file", giveEnv: "e", giveOpts: []flagshiptest.HandlerOption{flagshiptest.WithBucketingFile([]byte(`{"panic":"yes"}`))},
@@ -40,7 +40,7 @@ func TestNewHandlerErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h, err := flagshiptest.NewHandler(tt.giveEnv, tt.giveOpts...)
 			assert.Nil(t, h)
-			require.ErrorIs(t, err, flagshiptest.ErrInvalidConfig)
+			require.ErrorIs(t, err, flagshiptest.ErrInvalidOptions)
 			assert.Contains(t, err.Error(), tt.wantErr)
 			if tt.wantIsErr != nil {
 				assert.ErrorIs(t, err, tt.wantIsErr)
@@ -53,7 +53,7 @@ func TestHandlerSetCampaignsError(t *testing.T) {
 	h, err := flagshiptest.NewHandler("e", flagshiptest.WithCampaigns(flagshiptest.Toggle("t", nil)))
 	require.NoError(t, err)
 	err = h.SetCampaigns(flagshiptest.Toggle("bad", map[string]any{"f": func() {}}))
-	require.ErrorIs(t, err, flagshiptest.ErrInvalidConfig)
+	require.ErrorIs(t, err, flagshiptest.ErrInvalidOptions)
 	assert.Equal(t, "e", h.EnvID())
 }
 

@@ -1,7 +1,6 @@
 package flagshiptest
 
 import (
-	"strings"
 	"time"
 
 	"github.com/seed27eed597/flagship-go/flagship"
@@ -12,28 +11,31 @@ import (
 // long enough not to flood the server.
 const PollingInterval = 100 * time.Millisecond
 
+// Endpoints returns the option that points a flagship client at the
+// server, and only that: flagship.WithEndpoints with
+// flagship.Endpoints{Base: s.URL}, which sets the Decision API,
+// activation, hits and bucketing endpoints in the server's layout.
+func (s *Server) Endpoints() flagship.Option {
+	return flagship.WithEndpoints(flagship.Endpoints{Base: s.URL})
+}
+
 // Options returns the flagship options that point a client at the server:
 // see [ClientOptions], with a cache directory in a fresh tb.TempDir(). Give
 // them to flagship.New with s.EnvID(); options given after them override
-// them.
+// them (a flagship.WithBucketing after them replaces the whole
+// BucketingOptions, its polling interval included).
 func (s *Server) Options() []flagship.Option {
 	return ClientOptions(s.URL, s.tb.TempDir())
 }
 
 // ClientOptions returns the flagship options that point a client at a
 // Handler served at baseURL (for example by your own httptest.Server or
-// mux): the Decision API ({baseURL}/v2), activation
-// ({baseURL}/v2/activate), hits ({baseURL}/events) and bucketing
-// ({baseURL}) URLs, the cache directory cacheDir, and polling every
-// [PollingInterval].
+// mux): flagship.WithEndpoints with baseURL as Endpoints.Base, the cache
+// directory cacheDir, and polling every [PollingInterval].
 func ClientOptions(baseURL, cacheDir string) []flagship.Option {
-	baseURL = strings.TrimSuffix(baseURL, "/")
 	return []flagship.Option{
-		flagship.WithDecisionAPIURL(baseURL + "/v2"),
-		flagship.WithActivateURL(baseURL + "/v2/activate"),
-		flagship.WithEventsURL(baseURL + "/events"),
-		flagship.WithBucketingURL(baseURL),
+		flagship.WithEndpoints(flagship.Endpoints{Base: baseURL}),
 		flagship.WithCacheDir(cacheDir),
-		flagship.WithPollingInterval(PollingInterval),
+		flagship.WithBucketing(flagship.BucketingOptions{PollingInterval: PollingInterval}),
 	}
 }

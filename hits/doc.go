@@ -40,8 +40,10 @@
 // and its field, by wire name (Field) and Go name (Name). A [Record] that
 // cannot be stamped (an empty environment or visitor id, a zero id, a
 // creation time outside the years 1970 to 2200, ...) is an error wrapping
-// [ErrInvalidRecord], and so is the zero Record wherever one is given. Every string must be valid UTF-8, every float
-// finite, and lengths are in bytes.
+// [ErrInvalidRecord], and so is the zero Record wherever one is given;
+// so is a visitor id or anonymous id (vid, cuid, aid) longer than
+// [MaxVisitorIDBytes] (1,024). Every string must be valid UTF-8, every
+// float finite, and lengths are in bytes.
 //
 //	Hit          Field (wire)                 Rule
 //	Page         URL (dl)                     required; absolute URL (scheme and host); <= 2048
@@ -83,6 +85,10 @@
 // always the visitor id and aid the anonymous id:
 //
 //	{"cid":"env","batch":[{"vid":"user-42","aid":"anon-1","caid":"vg","vaid":"var","qt":12}]}
+//
+// [Record.WireSize] is the size of the body that carries a record alone,
+// measured without encoding it: sinks with a body limit refuse a larger
+// record before it is queued.
 //
 // # Caveats
 //

@@ -134,8 +134,9 @@ var errZeroRecord = fmt.Errorf("%w: the zero Record (build one with NewRecord)",
 // invalid hit, an error wrapping [ErrInvalidHit] for a nil hit, and an
 // error wrapping [ErrInvalidRecord] naming the field for a zero id, an
 // empty (or invalid UTF-8) envID or visitorID, an invalid UTF-8
-// anonymousID, or a creation time outside the years 1970 to 2200. It is
-// safe for concurrent use.
+// anonymousID, a visitorID or anonymousID longer than
+// [MaxVisitorIDBytes], or a creation time outside the years 1970 to 2200.
+// It is safe for concurrent use.
 func NewRecord(id uuid.UUID, envID, visitorID, anonymousID string, created time.Time, h Hit) (Record, error) {
 	if h == nil {
 		return Record{}, fmt.Errorf("%w: nil", ErrInvalidHit)
@@ -195,8 +196,12 @@ func (r *Record) checkHeader() string {
 		return "VisitorID must not be empty"
 	case !utf8.ValidString(r.visitorID):
 		return "VisitorID must be valid UTF-8"
+	case len(r.visitorID) > MaxVisitorIDBytes:
+		return "VisitorID is " + strconv.Itoa(len(r.visitorID)) + " bytes, more than " + strconv.Itoa(MaxVisitorIDBytes)
 	case !utf8.ValidString(r.anonymousID):
 		return "AnonymousID must be valid UTF-8"
+	case len(r.anonymousID) > MaxVisitorIDBytes:
+		return "AnonymousID is " + strconv.Itoa(len(r.anonymousID)) + " bytes, more than " + strconv.Itoa(MaxVisitorIDBytes)
 	}
 	return checkKind(r.kind, r.typ)
 }

@@ -3,6 +3,7 @@ package hits_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +126,10 @@ func TestNewRecordErrors(t *testing.T) {
 			wantIs: hits.ErrInvalidRecord, wantErr: "hits: invalid record: VisitorID must be valid UTF-8"},
 		{name: "invalid UTF-8 anonymous id", giveID: testID, giveEnv: "env", giveVisitor: "v", giveAnon: badUTF8, giveHit: validPage(),
 			wantIs: hits.ErrInvalidRecord, wantErr: "hits: invalid record: AnonymousID must be valid UTF-8"},
+		{name: "visitor id over the limit", giveID: testID, giveEnv: "env", giveVisitor: strings.Repeat("v", hits.MaxVisitorIDBytes+1), giveHit: validPage(),
+			wantIs: hits.ErrInvalidRecord, wantErr: "hits: invalid record: VisitorID is 1025 bytes, more than 1024"},
+		{name: "anonymous id over the limit", giveID: testID, giveEnv: "env", giveVisitor: "v", giveAnon: strings.Repeat("a", 3<<20), giveHit: validPage(),
+			wantIs: hits.ErrInvalidRecord, wantErr: "hits: invalid record: AnonymousID is 3145728 bytes, more than 1024"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,10 +16,11 @@ import (
 	"github.com/seed27eed597/flagship-go/hits"
 )
 
-// TestOversizedMessage: one record among 100 whose message is too large,
-// for the broker or for MaxMessageBytes, goes to the dead letters with
-// the reason; its 99 neighbours, those of its partition included, reach
-// Kafka once each.
+// TestOversizedMessage: one record among 100 whose message is too large
+// for the broker goes to the dead letters with the reason; its 99
+// neighbours, those of its partition included, reach Kafka once each.
+// (A record too large for the sink's own MaxMessageBytes is refused by
+// Enqueue instead: TestOversizedForSinkRefusedAtEnqueue.)
 func TestOversizedMessage(t *testing.T) {
 	const topic = "events"
 	t.Run("broker", func(t *testing.T) {
@@ -29,11 +30,36 @@ func TestOversizedMessage(t *testing.T) {
 		ks := newTestSink(t, kafkasink.Options{Brokers: []string{b.Addr()}, Topic: topic})
 		checkOversized(t, b.Addr(), ks, "Message Size Too Large")
 	})
-	t.Run("client", func(t *testing.T) {
-		b := startTestBroker(t, map[string]int32{topic: 4})
-		ks := newTestSink(t, kafkasink.Options{Brokers: []string{b.Addr()}, Topic: topic, MaxMessageBytes: 4096})
-		checkOversized(t, b.Addr(), ks, "exceeds MaxMessageBytes (4096)")
-	})
+}
+
+// TestOversizedForSinkRefusedAtEnqueue: a record whose message is larger
+// than the sink's MaxMessageBytes is refused by Enqueue, naming its size
+// and the limit, and is never dead-lettered; its neighbours reach Kafka.
+func TestOversizedForSinkRefusedAtEnqueue(t *testing.T) {
+	const topic = "events"
+	b := startTestBroker(t, map[string]int32{topic: 4})
+	ks := newTestSink(t, kafkasink.Options{Brokers: []string{b.Addr()}, Topic: topic, MaxMessageBytes: 4096})
+	q := openQueue(t, &eventLog{}, testSinkConfig(ks))
+	var recs []hits.Record
+	for i := range 10 {
+		recs = append(recs, eventRecord(t, visitorName(i%4), strings.Repeat("l", 200)))
+	}
+	big, err := hits.NewRecord(uuid.New(), "env-kafka", visitorName(2), "", time.Now(),
+		hits.Segment{Context: map[string]any{"blob": strings.Repeat("x", 6000)}})
+	require.NoError(t, err)
+	err = q.Enqueue(timeout(t), big)
+	var tooLarge *eventqueue.RecordTooLargeError
+	require.ErrorAs(t, err, &tooLarge)
+	assert.Equal(t, kafkasink.DefaultName, tooLarge.Sink)
+	assert.Equal(t, ks.RecordSize(big), tooLarge.Size)
+	assert.Equal(t, 4096, tooLarge.Limit)
+	enqueue(t, q, recs)
+	flushQueue(t, q)
+
+	dead, err := q.DeadLetters(10)
+	require.NoError(t, err)
+	assert.Empty(t, dead)
+	requireExactlyOnce(t, recs, checkMessages(t, readTopic(t, b.Addr(), topic, nil)))
 }
 
 func checkOversized(t *testing.T, addr string, ks *kafkasink.Sink, reason string) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/eventqueue/kafkasink"
 	"github.com/seed27eed597/flagship-go/flagship"
 	"github.com/seed27eed597/flagship-go/flagshiptest"
@@ -164,7 +165,8 @@ func TestProduceThroughSDK(t *testing.T) {
 	b := startTestBroker(t, map[string]int32{topic: 6})
 	srv := abServer(t)
 	ks := newTestSink(t, kafkasink.Options{Brokers: []string{b.Addr()}, Topic: topic})
-	c := newClient(t, srv, flagship.WithSink(ks.Config()), flagship.WithBatching(50, 20*time.Millisecond))
+	c := newClient(t, srv, flagship.WithDelivery(flagship.DeliveryOptions{
+		Sinks: []eventqueue.SinkConfig{ks.Config()}, BatchSize: 50, FlushInterval: 20 * time.Millisecond}))
 	produced := watchProduce(t, b)
 	start := time.Now()
 	// No SessionTimestamp: flagshiptest refuses "cst" (400, "unknown field
@@ -242,14 +244,14 @@ func describeHit(t *testing.T, typ, key, anon string, wire map[string]any) strin
 	return fmt.Sprintf("%s key=%s anon=%s %s", typ, key, anon, b)
 }
 
-// TestKafkaAlone: with WithoutHTTPDelivery the records reach Kafka and
+// TestKafkaAlone: with DeliveryOptions.NoHTTP the records reach Kafka and
 // Flagship receives none.
 func TestKafkaAlone(t *testing.T) {
 	const topic = "events"
 	b := startTestBroker(t, map[string]int32{topic: 4})
 	srv := abServer(t)
 	ks := newTestSink(t, kafkasink.Options{Brokers: []string{b.Addr()}, Topic: topic})
-	c := newClient(t, srv, flagship.WithSink(ks.Config()), flagship.WithoutHTTPDelivery())
+	c := newClient(t, srv, flagship.WithDelivery(flagship.DeliveryOptions{Sinks: []eventqueue.SinkConfig{ks.Config()}, NoHTTP: true}))
 	start := time.Now()
 	want := runVisitors(t, c, 6, true)
 	require.NoError(t, c.Flush(timeout(t)))

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/eventqueue/kafkasink"
 	"github.com/seed27eed597/flagship-go/flagship"
 	"github.com/seed27eed597/flagship-go/hits"
@@ -27,8 +28,13 @@ func TestBrokerRestart(t *testing.T) {
 	srv := abServer(t)
 	ks := newTestSink(t, kafkasink.Options{Brokers: []string{b.Addr()}, Topic: topic, WriteTimeout: 2 * time.Second,
 		MaxAttempts: 1}) // each failed produce comes back to the queue, which retries
-	c := newClient(t, srv, flagship.WithSink(testSinkConfig(ks)), flagship.WithBatching(20, 10*time.Millisecond),
-		flagship.WithRetryBackoff(20*time.Millisecond, 200*time.Millisecond))
+	c := newClient(t, srv, flagship.WithDelivery(flagship.DeliveryOptions{
+		Sinks:         []eventqueue.SinkConfig{testSinkConfig(ks)},
+		BatchSize:     20,
+		FlushInterval: 10 * time.Millisecond,
+		RetryInitial:  20 * time.Millisecond,
+		RetryMax:      200 * time.Millisecond,
+	}))
 	kafkaStats := func() (depth, bytes int64, sent, retried uint64) {
 		s := sinkStats(t, c.QueueStats(), kafkasink.DefaultName)
 		return s.Depth, s.Bytes, s.Sent, s.Retried

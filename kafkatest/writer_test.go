@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/eventqueue/kafkasink"
 	"github.com/seed27eed597/flagship-go/flagship"
 )
@@ -36,7 +37,8 @@ func TestCallerOwnedWriter(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, ks.Close()) })
 	c, err := flagship.New(timeout(t), srv.EnvID(), "test-api-key",
-		append(srv.Options(), flagship.WithLogger(testLogger(t)), flagship.WithSink(ks.Config()))...)
+		append(srv.Options(), flagship.WithLogger(testLogger(t)),
+			flagship.WithDelivery(flagship.DeliveryOptions{Sinks: []eventqueue.SinkConfig{ks.Config()}}))...)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) }) // if the test ends early
 	start := time.Now()

@@ -48,11 +48,9 @@ func newFlagship(tb testing.TB, flags []peerbench.Flag) *flagship.Client {
 	defer cancel()
 	c, err := flagship.New(ctx, envID, "peerbench-api-key",
 		flagship.WithMode(flagship.Bucketing),
-		flagship.WithBucketingURL(srv.URL),
-		flagship.WithEventsURL(srv.URL+"/events"),
-		flagship.WithActivateURL(srv.URL+"/activate"),
+		flagship.WithEndpoints(flagship.Endpoints{Base: srv.URL}),
 		flagship.WithCacheDir(dir),
-		flagship.WithPollingInterval(-1),
+		flagship.WithBucketing(flagship.BucketingOptions{PollingInterval: -1}),
 		flagship.WithLogger(logTo(tb)),
 	)
 	if err != nil {

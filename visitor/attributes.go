@@ -1,19 +1,35 @@
 package visitor
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/seed27eed597/flagship-go/decision"
 )
 
 // Attributes is a visitor's context: the properties targeting rules read
-// (Flagsmith calls them traits). Values are strings, booleans or numbers;
-// every Go integer and float type is accepted and stored as float64, the
-// JSON number type targeting compares. Anything else is refused with an
-// [*AttributeError] naming the key.
+// (Flagsmith calls them traits). Values are taken by their kind, so that
+// named types (type Plan string) are accepted like their base type:
+//
+//   - strings (any type of kind string) are stored as string; they must be
+//     valid UTF-8 and at most [MaxContextValueBytes] long;
+//   - booleans are stored as bool;
+//   - integers of any Go integer type are stored as float64, the JSON
+//     number type targeting compares, and must be within
+//     ±[MaxContextInteger] (2^53), beyond which a float64 rounds them;
+//   - floats are stored as float64 and must be finite;
+//   - a [json.Number] is a number, stored as float64 under the same rules.
+//
+// Keys must be non-empty, valid UTF-8, at most [MaxContextKeyBytes] long,
+// and must not start with "fs_". Anything else is refused with an
+// [*AttributeError] naming the key. The Decision API request, bucketing
+// targeting and the context hit all see the stored value.
 type Attributes map[string]any
 
 // Predefined context keys the SDK sets on every visitor (spec §6.6). Keys
@@ -27,49 +43,94 @@ const (
 
 // normalize returns the value targeting sees for v, or an error naming key.
 func normalize(key string, v any) (any, error) {
-	if key == "" {
+	switch {
+	case key == "":
 		return nil, &AttributeError{Key: key, Reason: "empty key"}
-	}
-	if strings.HasPrefix(key, reservedPre) {
+	case len(key) > MaxContextKeyBytes:
+		return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("key is %d bytes, more than %d", len(key), MaxContextKeyBytes)}
+	case !utf8.ValidString(key):
+		return nil, &AttributeError{Key: key, Reason: "key is not valid UTF-8"}
+	case strings.HasPrefix(key, reservedPre):
 		return nil, &AttributeError{Key: key, Reason: "keys starting with \"fs_\" are reserved for the SDK"}
 	}
-	var f float64
+	// The common types first, without reflection.
 	switch x := v.(type) {
-	case string, bool:
+	case string:
+		return normalizeString(key, x)
+	case bool:
 		return x, nil
 	case float64:
-		f = x
-	case float32:
-		f = float64(x)
+		return normalizeFloat(key, x)
 	case int:
-		f = float64(x)
-	case int8:
-		f = float64(x)
-	case int16:
-		f = float64(x)
-	case int32:
-		f = float64(x)
+		return normalizeInt(key, int64(x))
 	case int64:
-		f = float64(x)
-	case uint:
-		f = float64(x)
-	case uint8:
-		f = float64(x)
-	case uint16:
-		f = float64(x)
-	case uint32:
-		f = float64(x)
-	case uint64:
-		f = float64(x)
+		return normalizeInt(key, x)
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("json.Number %q is not a number", truncate(string(x)))}
+		}
+		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return normalizeInt(key, i)
+		}
+		if !strings.ContainsAny(string(x), ".eE") {
+			// An integer beyond int64: it would be rounded too.
+			return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("integer %s is beyond ±2^53, where a JSON number rounds it (send it as a string)", truncate(string(x)))}
+		}
+		return normalizeFloat(key, f)
 	case nil:
 		return nil, &AttributeError{Key: key, Reason: "nil value (want a string, number or bool)"}
-	default:
-		return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("unsupported type %T (want a string, number or bool)", v)}
 	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.String:
+		return normalizeString(key, rv.String())
+	case reflect.Bool:
+		return rv.Bool(), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return normalizeInt(key, rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		u := rv.Uint()
+		if u > MaxContextInteger {
+			return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("integer %d is beyond ±2^53, where a JSON number rounds it (send it as a string)", u)}
+		}
+		return float64(u), nil
+	case reflect.Float32, reflect.Float64:
+		return normalizeFloat(key, rv.Float())
+	}
+	return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("unsupported type %T (want a string, number or bool)", v)}
+}
+
+func normalizeString(key, s string) (any, error) {
+	if len(s) > MaxContextValueBytes {
+		return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("value is %d bytes, more than %d", len(s), MaxContextValueBytes)}
+	}
+	if !utf8.ValidString(s) {
+		return nil, &AttributeError{Key: key, Reason: "value is not valid UTF-8"}
+	}
+	return s, nil
+}
+
+func normalizeInt(key string, i int64) (any, error) {
+	if i > MaxContextInteger || i < -MaxContextInteger {
+		return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("integer %d is beyond ±2^53, where a JSON number rounds it (send it as a string)", i)}
+	}
+	return float64(i), nil
+}
+
+func normalizeFloat(key string, f float64) (any, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("number %v is not finite", f)}
 	}
 	return f, nil
+}
+
+// truncate cuts s for an error message.
+func truncate(s string) string {
+	if len(s) > maxKeyInError {
+		return s[:maxKeyInError] + "..."
+	}
+	return s
 }
 
 // PredefinedContext returns a new map holding the predefined keys and their

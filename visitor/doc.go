@@ -10,7 +10,7 @@
 //
 //	v, err := client.NewVisitor("user-4242", visitor.Attributes{"plan": "gold"})
 //	if err != nil {
-//		return err // ErrEmptyID, or an *AttributeError naming the key
+//		return err // ErrEmptyID, ErrInvalidID, or an *AttributeError naming the key
 //	}
 //	if err := v.Synchronize(ctx); err != nil {
 //		log.Print(err) // the visitor keeps its previous flags (or defaults)
@@ -20,10 +20,19 @@
 //
 // # Context
 //
-// The context ([Attributes]) holds strings, booleans and numbers; any Go
-// integer or float is stored as float64, the number type targeting
-// compares. Anything else is refused with an [*AttributeError] naming the
-// key (it wraps [ErrInvalidAttribute]). The SDK sets fs_client and
+// The context ([Attributes]) holds strings, booleans and numbers, taken
+// by their kind so that named types (type Plan string) are accepted; any
+// Go integer or float is stored as float64, the number type targeting
+// compares. What could never be delivered is refused by the call that
+// sets it, with an [*AttributeError] naming the key (it wraps
+// [ErrInvalidAttribute]): invalid UTF-8, a key longer than
+// [MaxContextKeyBytes] or a string longer than [MaxContextValueBytes], an
+// integer beyond ±2^53 ([MaxContextInteger], which a JSON number would
+// round), a number that is not finite, any other type. Visitor ids and
+// anonymous ids must be valid UTF-8 and at most [MaxIDBytes] long, or
+// [New] and [Visitor.Authenticate] fail with [ErrInvalidID]. In BUCKETING
+// mode, a context whose hit is too large for a destination as a whole is
+// refused by [Visitor.Synchronize]. The SDK sets fs_client and
 // fs_version itself ([PredefinedContext]); other keys starting with "fs_"
 // are refused. [Visitor.SetContext], [Visitor.UpdateContext] and
 // [Visitor.UpdateContextAndSynchronize] change it; [Visitor.ContextValue]
@@ -50,7 +59,9 @@
 // [Visitor.Activate] reports that the visitor saw a flag's variation;
 // reads through [Visitor.Activating] do it as they read, and report
 // failures to Config.OnActivateError since a read returns no error. An
-// identical activation within [DedupWindow] is not queued again.
+// identical activation within [DedupWindow] is not queued again, and a
+// key the visitor has no variation for activates nothing (Activate
+// returns nil: the visitor saw the default).
 // [Visitor.SendHit] sends a hit from package hits. Both validate, stamp
 // and hand a [hits.Record] to the [Tracker], the client's durable queue;
 // nil means the Tracker accepted it. What a Visitor sends on its own on
@@ -74,11 +85,13 @@
 // # Errors
 //
 // Branch with [errors.Is] on [ErrNoConsent] and [ErrPanicMode] (nothing
-// was queued), [ErrFlagNotFound] (Activate), [hits.ErrInvalidHit] (SendHit,
-// with a [*hits.ValidationError] naming the field), [ErrEmptyID],
-// [ErrInvalidAttribute], [ErrNotAuthenticated], [ErrInvalidConfig] and
+// was queued), [hits.ErrInvalidHit] (SendHit, with a
+// [*hits.ValidationError] naming the field), [ErrEmptyID], [ErrInvalidID],
+// [ErrInvalidAttribute], [ErrNotAuthenticated], [ErrInvalidOptions] and
 // [ErrNoTracker]; Synchronize returns the Decider's error (see
-// [decision.ErrUnauthorized] and the other errors of package decision).
+// [decision.ErrUnauthorized] and the other errors of package decision),
+// or an error wrapping [hits.ErrInvalidRecord] for a context hit refused
+// for good.
 //
 // # Caveats
 //

@@ -12,18 +12,19 @@ import (
 var (
 	// ErrEmptyID reports an empty visitor id (New, Authenticate).
 	ErrEmptyID = errors.New("visitor: empty visitor id")
+	// ErrInvalidID reports a visitor id or anonymous id (New,
+	// WithAnonymousID, Authenticate) that is not valid UTF-8 or is longer
+	// than [MaxIDBytes]; the message names which id.
+	ErrInvalidID = errors.New("visitor: invalid visitor id")
 	// ErrInvalidAttribute reports a context key or value the SDK refuses;
 	// the error is an [*AttributeError] naming the key.
 	ErrInvalidAttribute = errors.New("visitor: invalid context attribute")
-	// ErrInvalidConfig reports a [Config] that cannot work, such as a nil
+	// ErrInvalidOptions reports a [Config] that cannot work, such as a nil
 	// Decider.
-	ErrInvalidConfig = errors.New("visitor: invalid config")
+	ErrInvalidOptions = errors.New("visitor: invalid options")
 	// ErrNotAuthenticated is returned by Unauthenticate on a visitor that
 	// is not authenticated.
 	ErrNotAuthenticated = errors.New("visitor: not authenticated")
-	// ErrFlagNotFound is returned by Activate for a key no campaign of the
-	// visitor sets.
-	ErrFlagNotFound = errors.New("visitor: flag not found")
 	// ErrNoConsent reports that nothing was queued because the visitor has
 	// not consented to data collection (spec §9.4).
 	ErrNoConsent = errors.New("visitor: no consent")
@@ -44,10 +45,18 @@ type AttributeError struct {
 	Reason string
 }
 
-// Error returns "visitor: context key "k": reason".
+// Error returns "visitor: context key "k": reason". A key longer than
+// 64 bytes is cut there, with "..." appended.
 func (e *AttributeError) Error() string {
-	return fmt.Sprintf("visitor: context key %q: %s", e.Key, e.Reason)
+	key := e.Key
+	if len(key) > maxKeyInError {
+		return fmt.Sprintf("visitor: context key %q...: %s", key[:maxKeyInError], e.Reason)
+	}
+	return fmt.Sprintf("visitor: context key %q: %s", key, e.Reason)
 }
+
+// maxKeyInError is how much of a key an AttributeError's message quotes.
+const maxKeyInError = 64
 
 // Unwrap returns [ErrInvalidAttribute].
 func (e *AttributeError) Unwrap() error { return ErrInvalidAttribute }

@@ -156,13 +156,14 @@ func ExampleVisitor_Activate() {
 
 	fmt.Println(v.Activate(ctx, "btn-color"))
 	fmt.Println(v.Activating(ctx).String("btn-color", "red")) // a repeat: not queued again
-	err := v.Activate(ctx, "missing")
-	fmt.Println(errors.Is(err, visitor.ErrFlagNotFound))
+	// No campaign sets "missing": the visitor saw the default, there is
+	// nothing to activate and nothing is queued.
+	fmt.Println(v.Activate(ctx, "missing"), v.Has("missing"))
 	// Output:
 	// queued activation ACTIVATION user-4242 {"caid":"vg_all","vaid":"var_blue"}
 	// <nil>
 	// blue
-	// true
+	// <nil> false
 }
 
 // SendHit validates the hit and hands it to the Tracker; an invalid hit

@@ -2,11 +2,12 @@ package visitor
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 )
 
 // Synchronize resolves the visitor's modifications through the client's
@@ -23,6 +24,18 @@ import (
 // when the Tracker is an [AsyncTracker]. A failure to queue them does not
 // fail Synchronize: it goes to Config.OnTrackError, and the next
 // Synchronize tries again.
+//
+// Except when the Tracker refuses the context hit for good, with an error
+// wrapping [hits.ErrInvalidRecord]: a context too large for a destination
+// to carry (the client's queue refuses a record larger than a sink's
+// limit, such as the HTTP body limit; each key and value was checked when
+// it was set, but not their total). Synchronize then returns that error,
+// although the flags were updated, and so does every Synchronize until
+// the context shrinks: nothing is queued, so nothing is dead-lettered.
+// The total is checked here, when the hit is built, rather than by every
+// UpdateContext: measuring it costs a pass over the whole context, which
+// the request path of a returning visitor, whose unchanged context is not
+// sent again (Config.SentContexts), does not otherwise pay.
 //
 // When calls overlap, the modifications of the last one started win.
 func (v *Visitor) Synchronize(ctx context.Context) error {
@@ -48,7 +61,7 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 		d, err = v.cfg.Decider.Decide(ctx, r)
 	}
 	if err != nil {
-		return v.syncFailed(ctx, r.VisitorID, fmt.Errorf("visitor: synchronize %q: %w", r.VisitorID, err))
+		return v.syncFailed(ctx, r.VisitorID, errfmt.Errorf("visitor: synchronize %q: %w", r.VisitorID, err))
 	}
 	v.store(&state{campaigns: d.Campaigns, panic: d.Panic, seq: seq})
 	if v.panicking() {
@@ -63,6 +76,10 @@ func (v *Visitor) Synchronize(ctx context.Context) error {
 	}
 	if segmentDue {
 		if err := v.sendSegment(ctx, r, version); err != nil {
+			if errors.Is(err, hits.ErrInvalidRecord) || errors.Is(err, hits.ErrInvalidHit) {
+				// Retrying cannot help: the caller must change the context.
+				return v.syncFailed(ctx, r.VisitorID, err)
+			}
 			v.trackFailed(ctx, r.VisitorID, err)
 		}
 	}
@@ -123,7 +140,7 @@ func (v *Visitor) sendSegment(ctx context.Context, r decision.Request, version u
 		seg[k] = val
 	}
 	if err := v.track(ctx, r.VisitorID, r.AnonymousID, hits.Segment{Context: seg}, false); err != nil {
-		return fmt.Errorf("visitor: synchronize %q: context hit: %w", r.VisitorID, err)
+		return errfmt.Errorf("visitor: synchronize %q: context hit: %w", r.VisitorID, err)
 	}
 	if sent != nil {
 		sent.record(r.VisitorID, fp, v.cfg.Now())

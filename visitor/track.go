@@ -9,6 +9,7 @@ import (
 
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 )
 
 // DedupWindow is how long an identical activation of the same visitor is
@@ -47,14 +48,14 @@ func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
 	rec, err := v.stamp(id, anon, h)
 	switch {
 	case errors.Is(err, hits.ErrInvalidHit):
-		return fmt.Errorf("visitor: send hit: %w", err)
+		return errfmt.Errorf("visitor: send hit: %w", err)
 	case v.cfg.Tracker == nil:
-		return fmt.Errorf("visitor: send hit: %w", ErrNoTracker)
+		return errfmt.Errorf("visitor: send hit: %w", ErrNoTracker)
 	case err != nil:
-		return fmt.Errorf("visitor: send hit: %w", err)
+		return errfmt.Errorf("visitor: send hit: %w", err)
 	}
 	if v.panicking() {
-		return fmt.Errorf("visitor: send hit: %w", ErrPanicMode)
+		return errfmt.Errorf("visitor: send hit: %w", ErrPanicMode)
 	}
 	if err := v.flushConsent(ctx, true); err != nil {
 		return err
@@ -63,25 +64,35 @@ func (v *Visitor) SendHit(ctx context.Context, h hits.Hit) error {
 	consent := v.consent
 	v.mu.Unlock()
 	if !consent {
-		return fmt.Errorf("visitor: send hit: %w", ErrNoConsent)
+		return errfmt.Errorf("visitor: send hit: %w", ErrNoConsent)
 	}
 	if err := v.enqueue(ctx, rec, true); err != nil {
-		return fmt.Errorf("visitor: send hit: %w", err)
+		return errfmt.Errorf("visitor: send hit: %w", err)
 	}
 	return nil
 }
 
 // Activate tells Flagship the visitor saw the variation that sets key
-// (spec §3): it queues an activation of that variation. An identical
-// activation within [DedupWindow] is not queued again. It fails with
-// [ErrFlagNotFound], [ErrNoConsent], [ErrPanicMode], or the Tracker's error.
+// (spec §3): it queues an activation of that variation and returns once
+// the Tracker took it. An identical activation within [DedupWindow] is not
+// queued again.
+//
+// A key no campaign of the visitor sets (before the first Synchronize,
+// outside a toggle's allocation, a key unknown to the environment) has
+// no variation to activate: the visitor saw the caller's default, and
+// Activate queues nothing and returns nil, so that call sites need not
+// filter that case out. [Visitor.Has] and [Visitor.Info] tell whether the
+// visitor has a variation for key.
+//
+// It fails with [ErrNoConsent] or [ErrPanicMode] (nothing was queued), or
+// with the Tracker's error.
 func (v *Visitor) Activate(ctx context.Context, key string) error {
 	if v.panicking() {
-		return fmt.Errorf("visitor: activate %q: %w", key, ErrPanicMode)
+		return errfmt.Errorf("visitor: activate %q: %w", key, ErrPanicMode)
 	}
 	_, a, ok := v.lookup(key)
 	if !ok {
-		return fmt.Errorf("visitor: activate %q: %w", key, ErrFlagNotFound)
+		return nil // nothing to activate: the default was served
 	}
 	return v.activateAssignment(ctx, key, a, true)
 }
@@ -90,7 +101,7 @@ func (v *Visitor) Activate(ctx context.Context, key string) error {
 // key; wait tells whether to wait for it to be durable.
 func (v *Visitor) activateAssignment(ctx context.Context, key string, a *decision.Assignment, wait bool) error {
 	if v.panicking() {
-		return fmt.Errorf("visitor: activate %q: %w", key, ErrPanicMode)
+		return errfmt.Errorf("visitor: activate %q: %w", key, ErrPanicMode)
 	}
 	if err := v.flushConsent(ctx, wait); err != nil {
 		return err
@@ -102,7 +113,7 @@ func (v *Visitor) activateAssignment(ctx context.Context, key string, a *decisio
 		// Not recorded by seen: an activation refused here was never
 		// queued and must not make a later one look like a repeat.
 		v.mu.Unlock()
-		return fmt.Errorf("visitor: activate %q: %w", key, ErrNoConsent)
+		return errfmt.Errorf("visitor: activate %q: %w", key, ErrNoConsent)
 	}
 	dup := v.seen(id, a.VariationGroup.ID, a.Variation.ID, now)
 	v.mu.Unlock()
@@ -114,7 +125,7 @@ func (v *Visitor) activateAssignment(ctx context.Context, key string, a *decisio
 		v.mu.Lock()
 		v.forget(id, a.VariationGroup.ID, a.Variation.ID)
 		v.mu.Unlock()
-		return fmt.Errorf("visitor: activate %q: %w", key, err)
+		return errfmt.Errorf("visitor: activate %q: %w", key, err)
 	}
 	return nil
 }
@@ -178,12 +189,12 @@ func (v *Visitor) SetConsent(ctx context.Context, consented bool) error {
 				ids = append(ids, anon)
 			}
 			if err := p.Purge(ctx, v.cfg.EnvID, ids...); err != nil {
-				return fmt.Errorf("visitor: set consent: purge: %w", err)
+				return errfmt.Errorf("visitor: set consent: purge: %w", err)
 			}
 		}
 	}
 	if v.panicking() {
-		return fmt.Errorf("visitor: set consent: %w", ErrPanicMode)
+		return errfmt.Errorf("visitor: set consent: %w", ErrPanicMode)
 	}
 	return v.flushConsent(ctx, true)
 }
@@ -202,7 +213,7 @@ func (v *Visitor) flushConsent(ctx context.Context, wait bool) error {
 		return nil
 	}
 	if err := v.track(ctx, id, anon, hits.Consent{Consented: consent}, wait); err != nil {
-		return fmt.Errorf("visitor: consent hit: %w", err)
+		return errfmt.Errorf("visitor: consent hit: %w", err)
 	}
 	v.mu.Lock()
 	if v.consent == consent {

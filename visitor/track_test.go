@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/hits"
 	"github.com/seed27eed597/flagship-go/visitor"
 )
@@ -57,21 +58,44 @@ func TestActivate_Authenticated(t *testing.T) {
 	assert.Equal(t, "anon-1", recs[0].AnonymousID())
 }
 
-func TestActivate_FlagNotFound(t *testing.T) {
-	e := newTestEnv(t)
-	v := e.synced(t, "v-1")
+// TestActivate_NoVariation checks that activating a key the visitor has
+// no variation for (never synchronized, no campaign sets it, outside a
+// toggle's allocation) is not an error and queues nothing: the visitor saw
+// the default, there is nothing to activate.
+func TestActivate_NoVariation(t *testing.T) {
+	tests := []struct {
+		name     string
+		giveSync bool
+		giveKey  string
+	}{
+		{name: "before Synchronize", giveSync: false, giveKey: "color"},
+		{name: "a key no campaign sets", giveSync: true, giveKey: "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			v := newVisitor(t, "v-1", nil, e.config())
+			if tt.giveSync {
+				require.NoError(t, v.Synchronize(context.Background()))
+			}
 
-	err := v.Activate(context.Background(), "nope")
-	require.ErrorIs(t, err, visitor.ErrFlagNotFound)
-	assert.Contains(t, err.Error(), `"nope"`)
-	assert.Empty(t, e.tracker.Records())
+			require.NoError(t, v.Activate(context.Background(), tt.giveKey))
+			assert.False(t, v.Has(tt.giveKey))
+			assert.Empty(t, e.tracker.Records())
+		})
+	}
 }
 
-func TestActivate_BeforeSynchronize(t *testing.T) {
+// TestActivate_OutsideToggleAllocation checks the common case of a toggle
+// the visitor is not allocated to: the decision has no campaign setting the
+// key, and Activate returns nil without queueing anything.
+func TestActivate_OutsideToggleAllocation(t *testing.T) {
 	e := newTestEnv(t)
-	v := newVisitor(t, "v-1", nil, e.config())
+	e.decider.set(decision.Decision{}, nil) // outside the toggle's allocation: no campaign
+	v := e.synced(t, "v-1")
 
-	require.ErrorIs(t, v.Activate(context.Background(), "color"), visitor.ErrFlagNotFound)
+	require.NoError(t, v.Activate(context.Background(), "color"))
+	assert.Equal(t, "blue", v.String("color", "blue"))
 	assert.Empty(t, e.tracker.Records())
 }
 

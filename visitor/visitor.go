@@ -12,12 +12,17 @@ import (
 
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 )
 
 // Tracker receives the hits and activations visitors emit: the seam the
 // SDK's delivery (the durable queue) plugs into. Enqueue returns nil once
 // the record is accepted for delivery; what "accepted" guarantees is the
-// Tracker's contract. Implementations must be safe for concurrent use.
+// Tracker's contract. An error wrapping [hits.ErrInvalidRecord] says that
+// the record will never be accepted (the client's queue refuses so a
+// record too large for a destination), which [Visitor.Synchronize]
+// reports for the context hit rather than retry it. Implementations must
+// be safe for concurrent use.
 type Tracker interface {
 	Enqueue(ctx context.Context, r hits.Record) error
 }
@@ -153,20 +158,28 @@ type state struct {
 
 // New returns a visitor with the given id and context. It does no I/O:
 // flags serve their defaults until [Visitor.Synchronize]. It fails with
-// ErrEmptyID, ErrInvalidConfig, or an [*AttributeError] for a context value
-// it refuses.
+// ErrEmptyID, ErrInvalidID (an id, or the anonymous id of
+// [WithAnonymousID], that is not valid UTF-8 or is longer than
+// [MaxIDBytes]), ErrInvalidOptions, or an [*AttributeError] for a context
+// value it refuses.
 func New(id string, attrs Attributes, cfg Config, opts ...Option) (*Visitor, error) {
 	if id == "" {
-		return nil, fmt.Errorf("visitor: new: %w", ErrEmptyID)
+		return nil, errfmt.Errorf("visitor: new: %w", ErrEmptyID)
+	}
+	if err := checkID("visitor id", id); err != nil {
+		return nil, errfmt.Errorf("visitor: new: %w", err)
 	}
 	if cfg.Decider == nil {
-		return nil, fmt.Errorf("%w: nil Decider", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: nil Decider", ErrInvalidOptions)
 	}
 	var o options
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
 		}
+	}
+	if err := checkID("anonymous id (WithAnonymousID)", o.anonymousID); err != nil {
+		return nil, errfmt.Errorf("visitor: new: %w", err)
 	}
 	ctx, _, err := merge(baseContext(len(attrs)), attrs)
 	if err != nil {
@@ -220,9 +233,14 @@ func (v *Visitor) AnonymousID() string {
 // continuity, spec §9.5): the current id becomes the anonymous id and id
 // the visitor id. Flags keep their values until the next Synchronize.
 // Authenticating an authenticated visitor replaces its authenticated id.
+// It fails, changing nothing, with ErrEmptyID, or ErrInvalidID for an id
+// that is not valid UTF-8 or is longer than [MaxIDBytes].
 func (v *Visitor) Authenticate(id string) error {
 	if id == "" {
-		return fmt.Errorf("visitor: authenticate: %w", ErrEmptyID)
+		return errfmt.Errorf("visitor: authenticate: %w", ErrEmptyID)
+	}
+	if err := checkID("visitor id", id); err != nil {
+		return errfmt.Errorf("visitor: authenticate: %w", err)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -244,7 +262,7 @@ func (v *Visitor) Unauthenticate() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.anonymousID == "" {
-		return fmt.Errorf("visitor: unauthenticate %q: %w", v.id, ErrNotAuthenticated)
+		return errfmt.Errorf("visitor: unauthenticate %q: %w", v.id, ErrNotAuthenticated)
 	}
 	v.id, v.anonymousID = v.anonymousID, ""
 	v.segmentSent = 0

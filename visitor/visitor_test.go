@@ -25,7 +25,7 @@ func TestNew_NilDecider(t *testing.T) {
 	cfg := newTestEnv(t).config()
 	cfg.Decider = nil
 	v, err := visitor.New("v-1", nil, cfg)
-	require.ErrorIs(t, err, visitor.ErrInvalidConfig)
+	require.ErrorIs(t, err, visitor.ErrInvalidOptions)
 	assert.Nil(t, v)
 }
 

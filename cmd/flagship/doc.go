@@ -2,7 +2,8 @@
 // locally from a bucketing file, exactly as the SDK's BUCKETING mode does
 // and without calling the Decision API; explains why a visitor gets or
 // misses each campaign; runs a local Flagship server for manual tests;
-// and inspects and repairs the SDK's event queue files.
+// inspects and repairs the SDK's event queue files; and prints its
+// versions.
 //
 // Usage:
 //
@@ -62,7 +63,9 @@
 // port) and must be a loopback address unless --allow-remote is given.
 // --env defaults to flagshiptest's EnvID. --api-key, or else the
 // FLAGSHIP_API_KEY environment variable, makes the Decision API require
-// that x-api-key. --verbose logs every request to standard error.
+// that x-api-key. --verbose logs to standard error every request, and
+// every hit and activation received, as it is recorded (its type, visitor
+// id and main fields) or refused (with the reason the server answers).
 //
 // # queue
 //
@@ -85,4 +88,15 @@
 // --lock-timeout (default 1s): a running SDK holds its file locked, and
 // the commands fail with exit status 1 once the timeout has passed. A
 // missing --db FILE is an error, never created.
+//
+// # version
+//
+//	flagship version [--json]
+//
+// Version prints the SDK version the tool was built from (sent by the SDK
+// in the x-sdk-version header), the Go version and platform, and the
+// binary's build information: its module's path and version (a tag when
+// installed with "go install ...@version", "(devel)" when built from a
+// checkout) and, when built in a git checkout, the commit, its time and
+// whether the tree was modified. --json prints one JSON object.
 package main

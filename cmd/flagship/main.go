@@ -25,6 +25,7 @@ Commands:
             bucketing file, hits) for tests, deciding from a bucketing file
   queue     inspect and repair an SDK's event queue file: stats, peek,
             dead letters, replay, compact
+  version   print the SDK, Go and build versions of this tool
   help      print this help, or a command's help: flagship help decide
 
 Run "flagship <command> -h" for the flags of a command.
@@ -50,6 +51,8 @@ func lookup(name string) command {
 		return runServe
 	case "queue":
 		return runQueue
+	case "version":
+		return runVersion
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,15 +82,26 @@ func runQueueFile(t testing.TB, path string, opts eventqueue.Options, sc eventqu
 }
 
 // deadQueue returns the path of a new queue file whose sink "events"
-// rejected recs for good: they are dead letters with reason "bad".
+// rejected recs for good: they are dead letters with reason "bad". The
+// sink delivers one more record, after recs, so that the queue takes the
+// refusals for ones about the records' content (a sink that refuses
+// every record alike refuses the destination, which dead-letters nothing).
 func deadQueue(t testing.TB, recs ...hits.Record) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "q.db")
-	reject := eventqueue.SinkFunc(func(context.Context, []eventqueue.Record) error {
-		return eventqueue.Permanent(errors.New("bad"))
+	good := pageRecord(t, "delivered", "https://x/ok", time.Now())
+	reject := eventqueue.SinkFunc(func(_ context.Context, batch []eventqueue.Record) error {
+		errs := make([]error, len(batch))
+		for i, r := range batch {
+			if r.ID() != good.ID() {
+				errs[i] = eventqueue.Permanent(errors.New("bad"))
+			}
+		}
+		return eventqueue.Partial(errs)
 	})
-	runQueueFile(t, path, eventqueue.Options{}, eventqueue.SinkConfig{Sink: reject}, recs, func(st eventqueue.Stats) bool {
-		return st.DeadLetters == int64(len(recs))
+	all := append(slices.Clone(recs), good)
+	runQueueFile(t, path, eventqueue.Options{}, eventqueue.SinkConfig{Sink: reject}, all, func(st eventqueue.Stats) bool {
+		return st.DeadLetters == int64(len(recs)) && st.Sinks[0].Depth == 0
 	})
 	return path
 }

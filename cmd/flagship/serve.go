@@ -26,11 +26,14 @@ endpoint, the bucketing file and the hits endpoint, checks what it receives
 as strictly as the flagshiptest package does, and answers 400 with a message
 naming the problem to anything invalid.
 
-The first line of standard output is the server's base URL; the routes are
-listed on standard error. Point an SDK at it with, in Go:
+The first line of standard output is the server's base URL; the Go option
+and the routes are listed on standard error. Point an SDK at it with the base
+URL alone, in Go:
 
-  flagship.WithDecisionAPIURL(URL+"/v2"), flagship.WithActivateURL(URL+"/v2/activate"),
-  flagship.WithEventsURL(URL+"/events"), flagship.WithBucketingURL(URL)
+  flagship.WithEndpoints(flagship.Endpoints{Base: URL})
+
+which sets the Decision API (URL/v2), activation (URL/v2/activate), hits
+(URL/events) and bucketing file (URL/{env}/bucketing.json) endpoints.
 
 It listens on a loopback address only, unless --allow-remote is given: it
 has no authentication beyond --api-key and records everything it receives.
@@ -55,7 +58,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.StringVar(&env, "env", flagshiptest.EnvID, "the environment `id`")
 	fs.StringVar(&apiKey, "api-key", "", "if set, the Decision API requires this x-api-key `key` (default $FLAGSHIP_API_KEY, which keeps it out of ps and shell history)")
 	fs.BoolVar(&allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
-	fs.BoolVar(&verbose, "verbose", false, "log every request to standard error")
+	fs.BoolVar(&verbose, "verbose", false, "log every request, and every hit and activation received (accepted, or refused with the reason), to standard error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -76,7 +79,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	h, err := flagshiptest.NewHandler(env, flagshiptest.WithBucketingFile(data), flagshiptest.WithAPIKey(apiKey))
+	logger := log.New(stderr, "flagship serve: ", 0) // safe for concurrent use
+	opts := []flagshiptest.HandlerOption{flagshiptest.WithBucketingFile(data), flagshiptest.WithAPIKey(apiKey)}
+	if verbose {
+		opts = append(opts, flagshiptest.WithOnReceive(logReceipt(logger)))
+	}
+	h, err := flagshiptest.NewHandler(env, opts...)
 	if err != nil {
 		return badInput("%s: %w", displayName(bucketingFile), err)
 	}
@@ -90,7 +98,6 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return badInput("--addr %s resolves to %s, not a loopback address (see --allow-remote)", addr, tcp.IP)
 	}
 	url := "http://" + ln.Addr().String()
-	logger := log.New(stderr, "flagship serve: ", 0) // safe for concurrent use
 	var handler http.Handler = h
 	if verbose {
 		handler = logRequests(h, logger)
@@ -106,6 +113,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return fmt.Errorf("write output: %w", err)
 	}
 	logger.Printf("environment %s, bucketing file %s", env, displayName(bucketingFile))
+	logger.Printf("base URL %s; point the Go SDK at it with:", url)
+	logger.Printf("  flagship.WithEndpoints(flagship.Endpoints{Base: %q})", url)
 	logger.Printf("  Decision API  POST %s/v2/%s/campaigns", url, env)
 	logger.Printf("  activation    POST %s/v2/activate", url)
 	logger.Printf("  bucketing     GET  %s/%s/bucketing.json", url, env)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/seed27eed597/flagship-go/flagship"
+	"github.com/seed27eed597/flagship-go/flagshiptest"
+	"github.com/seed27eed597/flagship-go/hits"
 )
 
 func TestMain(m *testing.M) {
@@ -123,6 +128,8 @@ func TestServe(t *testing.T) {
 	log := stderr.String()
 	for _, want := range []string{
 		"flagship serve: environment env_local, bucketing file " + file + "\n",
+		"flagship serve: base URL " + url + "; point the Go SDK at it with:\n",
+		"flagship serve:   flagship.WithEndpoints(flagship.Endpoints{Base: \"" + url + "\"})\n",
 		"  Decision API  POST " + url + "/v2/env_local/campaigns\n",
 		"  activation    POST " + url + "/v2/activate\n",
 		"  bucketing     GET  " + url + "/env_local/bucketing.json\n",
@@ -170,7 +177,7 @@ func TestServeErrors(t *testing.T) {
 		{name: "argument", give: []string{"--bucketing", good, "extra"}, wantStderr: `unexpected argument "extra"`},
 		{name: "missing file", give: []string{"--bucketing", nope, "--addr", "127.0.0.1:0"}, wantStderr: "flagship: open " + nope + ": no such file or directory"},
 		{name: "broken file", give: []string{"--bucketing", broken, "--addr", "127.0.0.1:0"},
-			wantStderr: "flagship: " + broken + ": flagshiptest: invalid config: bucketing: invalid file: campaigns[0].bucketRanges[0]: expected an object, got array"},
+			wantStderr: "flagship: " + broken + ": flagshiptest: invalid options: bucketing: invalid file: campaigns[0].bucketRanges[0]: expected an object, got array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,4 +238,43 @@ func TestServeHelp(t *testing.T) {
 	assert.Contains(t, got.stdout, "-allow-remote")
 	got = runCLI(t, "", "help")
 	assert.Contains(t, got.stdout, "  serve     run a local Flagship server")
+}
+
+// serveFlagBucketing serves "color": "green" to every visitor.
+const serveFlagBucketing = `{"campaigns":[{"id":"c-color","type":"ab","bucketRanges":[{"r":[0,100]}],"variationGroups":[{"id":"vg-color",
+ "targeting":{"targetingGroups":[{"targetings":[{"key":"fs_all_users","operator":"EQUALS","value":""}]}]},
+ "variations":[{"id":"v-green","allocation":100,"modifications":{"type":"FLAG","value":{"color":"green"}}}]}]}]}`
+
+// TestServeBaseURLDrivesClient points a client at "flagship serve" with
+// the base URL it prints and nothing else, in both modes: decisions, the
+// bucketing file, activations and hits all reach the server.
+func TestServeBaseURLDrivesClient(t *testing.T) {
+	for _, mode := range []flagship.Mode{flagship.DecisionAPI, flagship.Bucketing} {
+		t.Run(mode.String(), func(t *testing.T) {
+			url, stderr, stop := startServe(t, "--bucketing", writeFile(t, "b.json", serveFlagBucketing), "--addr", "127.0.0.1:0", "--verbose")
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			c, err := flagship.New(ctx, flagshiptest.EnvID, "key", flagship.WithMode(mode),
+				flagship.WithEndpoints(flagship.Endpoints{Base: url}), flagship.WithCacheDir(t.TempDir()))
+			require.NoError(t, err)
+			require.NoError(t, c.WaitReady(ctx))
+			v, err := c.NewVisitor("v1", nil)
+			require.NoError(t, err)
+			require.NoError(t, v.Synchronize(ctx))
+			assert.Equal(t, "green", v.String("color", "blue"))
+			require.NoError(t, v.Activate(ctx, "color"))
+			require.NoError(t, v.SendHit(ctx, hits.Screen{Name: "home"}))
+			require.NoError(t, c.Flush(ctx), "the server accepted every activation and hit")
+			require.NoError(t, c.Close(ctx))
+			assert.Equal(t, 0, stop())
+
+			log := stderr.String()
+			decide := regexp.MustCompile(`flagship serve: POST /v2/` + flagshiptest.EnvID + `/campaigns(\?\S*)? 200 `)
+			download := "flagship serve: GET /" + flagshiptest.EnvID + "/bucketing.json 200 "
+			assert.Equal(t, mode == flagship.DecisionAPI, decide.MatchString(log), "decisions from the server's Decision API:\n%s", log)
+			assert.Equal(t, mode == flagship.Bucketing, strings.Contains(log, download), "the server's bucketing file:\n%s", log)
+			assert.Contains(t, log, "flagship serve: POST /v2/activate 204 ")
+			assert.Contains(t, log, "flagship serve: POST /events 200 ")
+		})
+	}
 }

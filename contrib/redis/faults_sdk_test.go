@@ -188,9 +188,9 @@ func TestSDKRedisKilledPausedRestarted(t *testing.T) {
 		assert.Contains(t, states, "half-open")
 		assert.Contains(t, states, "closed")
 
-		failed := r.events.of(flagship.EventAssignmentStoreFailed)
+		failed := r.events.of(flagship.NotifyAssignmentStoreFailed)
 		require.NotEmpty(t, failed)
-		assert.True(t, slices.ContainsFunc(failed, func(e flagship.Event) bool { return e.Reason == "load" && e.Err != nil }),
+		assert.True(t, slices.ContainsFunc(failed, func(e flagship.Notification) bool { return e.Reason == "load" && e.Err != nil }),
 			"a failed load is reported")
 	}
 
@@ -243,8 +243,8 @@ func TestSDKRedisDownFailClosed(t *testing.T) {
 		refused(fmt.Sprintf("closed-%d", i))
 	}
 	refused("while-open")
-	assert.NotEmpty(t, r.events.of(flagship.EventSynchronizeFailed))
-	assert.NotEmpty(t, r.events.of(flagship.EventAssignmentStoreFailed))
+	assert.NotEmpty(t, r.events.of(flagship.NotifySynchronizeFailed))
+	assert.NotEmpty(t, r.events.of(flagship.NotifyAssignmentStoreFailed))
 	assert.Contains(t, r.events.states(), "open")
 
 	// The cache still answers for a visitor it holds.

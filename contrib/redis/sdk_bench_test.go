@@ -94,9 +94,8 @@ func benchSynchronize(b *testing.B, store assignment.Store, o assignment.CacheOp
 	defer cancel()
 	opts := append(fs.Options(),
 		flagship.WithMode(flagship.Bucketing),
-		flagship.WithPollingInterval(-1),
-		flagship.WithAssignmentStore(store),
-		flagship.WithAssignmentCache(o),
+		flagship.WithBucketing(flagship.BucketingOptions{PollingInterval: -1}),
+		flagship.WithAssignments(flagship.AssignmentOptions{Store: store, Cache: o}),
 		flagship.WithLogger(slog.New(slog.DiscardHandler)))
 	c, err := flagship.New(ctx, flagshiptest.EnvID, "api-key", opts...)
 	if err != nil {

@@ -74,14 +74,14 @@ func patient() assignment.CacheOptions {
 	return assignment.CacheOptions{ReadBudget: patientBudget}
 }
 
-// events records a client's events; it is safe for concurrent use.
+// events records a client's notifications; it is safe for concurrent use.
 type events struct {
 	mu  sync.Mutex
-	all []flagship.Event
+	all []flagship.Notification
 }
 
-func (e *events) handler() flagship.EventHandler {
-	return flagship.EventFunc(func(_ context.Context, ev flagship.Event) {
+func (e *events) handler() flagship.NotificationHandler {
+	return flagship.NotificationFunc(func(_ context.Context, ev flagship.Notification) {
 		e.mu.Lock()
 		e.all = append(e.all, ev)
 		e.mu.Unlock()
@@ -89,10 +89,10 @@ func (e *events) handler() flagship.EventHandler {
 }
 
 // of returns the events of kind k, oldest first.
-func (e *events) of(k flagship.EventKind) []flagship.Event {
+func (e *events) of(k flagship.NotificationKind) []flagship.Notification {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var out []flagship.Event
+	var out []flagship.Notification
 	for _, ev := range e.all {
 		if ev.Kind == k {
 			out = append(out, ev)
@@ -104,7 +104,7 @@ func (e *events) of(k flagship.EventKind) []flagship.Event {
 // states returns the breaker states reported, oldest first.
 func (e *events) states() []string {
 	var out []string
-	for _, ev := range e.of(flagship.EventAssignmentStoreState) {
+	for _, ev := range e.of(flagship.NotifyAssignmentStoreState) {
 		out = append(out, ev.Reason)
 	}
 	return out
@@ -129,9 +129,8 @@ func newReplica(t testing.TB, fs *flagshiptest.Server, addr string, o assignment
 	ev := &events{}
 	opts := append(fs.Options(), // a fresh cache directory, so a queue file of its own
 		flagship.WithMode(flagship.Bucketing),
-		flagship.WithAssignmentStore(store),
-		flagship.WithAssignmentCache(o),
-		flagship.WithEventHandler(ev.handler()),
+		flagship.WithAssignments(flagship.AssignmentOptions{Store: store, Cache: o}),
+		flagship.WithNotifications(ev.handler()),
 		flagship.WithLogger(slog.New(slog.DiscardHandler)))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -34,28 +34,46 @@
 //
 // # Errors
 //
-// A 2xx answer confirms a request. A network error, a timeout, 408, 429
-// and 5xx are retryable: Send returns a plain error, wrapped with
-// [eventqueue.RetryAfter] when the answer carries a Retry-After header.
-// Any other status, redirects included, is final: Send returns a
-// [*StatusError] (find it with [errors.As]) marked with
-// [eventqueue.Permanent], carrying the start of the server's answer. So
-// are a record that the encoder refuses and a record too large for a body
-// on its own. The queue isolates such records by splitting the batch and
-// moves them to its dead letters.
+// A 2xx answer confirms a request. Every other outcome is classified by
+// the queue's rule ("Refusals" in package eventqueue), and every non-2xx
+// answer is a [*StatusError] (find it with [errors.As]) carrying the
+// start of the server's answer:
+//
+//   - A refusal of the destination, whatever the records: a redirect
+//     (3xx, see below), 401 or 403 (a revoked or wrong key), 407 (a proxy
+//     wants credentials), 404 or 405 (a wrong URL). Send marks it
+//     [eventqueue.Systemic]: the queue retries it with backoff,
+//     dead-letters nothing and reports it (eventqueue's
+//     EventDestinationRefused) until the endpoint accepts records again.
+//   - Retryable: a network error, a timeout, 408, 429 and 5xx. Send
+//     returns a plain error.
+//   - A refusal of the content: any other status (400, 413, 422, ...).
+//     Send marks it [eventqueue.Permanent], and so are a record that the
+//     encoder refuses and a record too large for a body on its own (which
+//     the queue refuses at Enqueue, asking [Sink.RecordSize], so that one
+//     reaches Send only from an older queue file or a smaller
+//     MaxBodyBytes), whose errors name the record. The queue isolates the records at fault by
+//     splitting the batch and moves them to its dead letters; but when
+//     every record of the batch is refused alike (a proxy answering 400
+//     to every request, an environment id the endpoint refuses), it
+//     treats the refusal as systemic.
+//
+// Systemic and retryable errors are wrapped with [eventqueue.RetryAfter]
+// when the answer carries a Retry-After header.
 //
 // # Redirects
 //
 // A body is written once and never re-sent, so no redirect delivers
-// anything, and every redirect is final. The Sink's own HTTP client (and
-// the flagship client's) follows none: a 307 or 308 answer, and a 301, 302
-// or 303 one, which would turn the POST into a GET, are [*StatusError]s as
-// above. A redirect to another origin (scheme, host or port) is refused
-// before anything is sent there, so that the API key never leaves the
+// anything: every redirect is a refusal of the destination (its URL must
+// be fixed), systemic as above. The Sink's own HTTP client (and the
+// flagship client's) follows none: a 307 or 308 answer, and a 301, 302 or
+// 303 one, which would turn the POST into a GET, are [*StatusError]s. A
+// redirect to another origin (scheme, host or port) is refused before
+// anything is sent there, so that the API key never leaves the
 // configured host: Send returns an error saying "redirect to another
-// origin refused", marked with [eventqueue.Permanent]. A caller's
+// origin refused", marked with [eventqueue.Systemic]. A caller's
 // Options.HTTPClient follows its own policy; a redirect it followed as a
-// GET is a permanent failure too, as nothing was delivered.
+// GET is systemic too, as nothing was delivered.
 //
 // The API key is sent, as x-api-key, on activation requests only. It
 // never appears in an error, a log or the printed form of a [Sink].

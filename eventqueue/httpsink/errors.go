@@ -11,8 +11,10 @@ import (
 var ErrInvalidOptions = errors.New("httpsink: invalid options")
 
 // StatusError reports an answer from a Flagship endpoint whose status is
-// not 2xx. [Sink.Send] returns it marked with [eventqueue.Permanent]
-// unless the status is retryable (408, 429, 5xx). Find it with
+// not 2xx. [Sink.Send] returns it marked with [eventqueue.Systemic] for a
+// refusal of the destination (3xx, 401, 403, 404, 405, 407), plain for a
+// retryable status (408, 429, 5xx), and marked with
+// [eventqueue.Permanent] for any other (400, 413, 422, ...). Find it with
 // errors.As. It is a plain value, safe for concurrent reads.
 type StatusError struct {
 	// Endpoint is the endpoint that answered: "events" or "activate". The

@@ -52,10 +52,18 @@ func Example() {
 		fmt.Println("activation:", a.VariationGroupID, a.VariationID)
 	}
 
-	// A refusal is final: the queue sets the records at fault aside.
+	// A refusal of the content is final: the queue sets the records at
+	// fault aside.
 	_ = api.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 400, Body: `{"message":"h[0].dl: required"}`})
 	err = sink.Send(context.Background(), []eventqueue.Record{{Record: pageView, Seq: 3}})
 	fmt.Println("permanent:", eventqueue.IsPermanent(err))
+	fmt.Println(err)
+
+	// A refusal of the destination (a revoked key) is systemic: the queue
+	// retries it and sets nothing aside.
+	_ = api.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteActivate, Status: 401, Body: `{"message":"revoked key"}`})
+	err = sink.Send(context.Background(), []eventqueue.Record{{Record: exposure, Seq: 4}})
+	fmt.Println("systemic:", eventqueue.IsSystemic(err), "permanent:", eventqueue.IsPermanent(err))
 	fmt.Println(err)
 	// Output:
 	// send: <nil>
@@ -63,4 +71,6 @@ func Example() {
 	// activation: vg-checkout var-blue
 	// permanent: true
 	// httpsink: events: status 400 Bad Request: {"message":"h[0].dl: required"}
+	// systemic: true permanent: false
+	// httpsink: activate: status 401 Unauthorized: {"message":"revoked key"}
 }

@@ -47,8 +47,9 @@ func (s *Sink) post(ctx context.Context, sc *scratch, ep endpoint) error {
 	case err == nil:
 		err = s.check(ep, resp)
 	case errors.Is(err, httpx.ErrCrossOriginRedirect):
-		// Final, as every redirect is: see the package documentation.
-		err = eventqueue.Permanent(fmt.Errorf("httpsink: %s: %w", ep, err))
+		// A refusal of the destination, as every redirect is: see the
+		// package documentation.
+		err = eventqueue.Systemic(fmt.Errorf("httpsink: %s: %w", ep, err))
 	default:
 		err = fmt.Errorf("httpsink: %s: %w", ep, err)
 	}
@@ -69,7 +70,7 @@ func (s *Sink) check(ep endpoint, resp *http.Response) error {
 		// A caller's client followed a 301, 302 or 303 with a GET and no
 		// body: whatever the answer, nothing was delivered.
 		httpx.DrainClose(resp.Body)
-		return eventqueue.Permanent(fmt.Errorf("httpsink: %s: redirect followed as a %s request, nothing delivered", ep, r.Method))
+		return eventqueue.Systemic(fmt.Errorf("httpsink: %s: redirect followed as a %s request, nothing delivered", ep, r.Method))
 	}
 	code := resp.StatusCode
 	if code >= 200 && code <= 299 {
@@ -79,14 +80,36 @@ func (s *Sink) check(ep endpoint, resp *http.Response) error {
 	reason := make([]byte, maxReason)
 	n, _ := io.ReadFull(resp.Body, reason)
 	httpx.DrainClose(resp.Body)
-	err := error(&StatusError{Endpoint: ep.String(), StatusCode: code, Body: cleanReason(reason[:n])})
-	if code != http.StatusRequestTimeout && code != http.StatusTooManyRequests && code < 500 {
+	body := cleanReason(reason[:n])
+	if s.key != nil && *s.key != "" {
+		// A server may echo the key: it must reach no error, log or dead
+		// letter.
+		body = httpx.RedactToken(body, string(*s.key))
+	}
+	err := error(&StatusError{Endpoint: ep.String(), StatusCode: code, Body: body})
+	switch {
+	case systemicStatus(code):
+		err = eventqueue.Systemic(err)
+	case code != http.StatusRequestTimeout && code != http.StatusTooManyRequests && code < 500:
 		return eventqueue.Permanent(err)
 	}
 	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), s.now()); ok && d > 0 {
 		return eventqueue.RetryAfter(err, d)
 	}
 	return err
+}
+
+// systemicStatus reports whether an answer with status code refuses the
+// request whatever its records: a redirect (nothing was delivered where
+// it points), a key refused (401, 403; 407 from a proxy), a wrong URL
+// (404, 405).
+func systemicStatus(code int) bool {
+	switch code {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusProxyAuthRequired,
+		http.StatusNotFound, http.StatusMethodNotAllowed:
+		return true
+	}
+	return code >= 300 && code <= 399
 }
 
 // cleanReason turns the start of an answer's body into a one-line

@@ -28,18 +28,25 @@ func TestSendStatus(t *testing.T) {
 		give          int
 		wantErr       *httpsink.StatusError
 		wantPermanent bool
+		wantSystemic  bool
 		wantRequests  int // the first failure ends the Send
 	}{
 		{name: "200", give: http.StatusOK, wantRequests: 2},
 		{name: "204", give: http.StatusNoContent, wantRequests: 2},
-		{name: "301", give: http.StatusMovedPermanently, wantErr: statusErr(301), wantPermanent: true, wantRequests: 1},
-		{name: "307", give: http.StatusTemporaryRedirect, wantErr: statusErr(307), wantPermanent: true, wantRequests: 1},
+		{name: "301", give: http.StatusMovedPermanently, wantErr: statusErr(301), wantSystemic: true, wantRequests: 1},
+		{name: "304", give: http.StatusNotModified, wantErr: statusErr(304), wantSystemic: true, wantRequests: 1},
+		{name: "307", give: http.StatusTemporaryRedirect, wantErr: statusErr(307), wantSystemic: true, wantRequests: 1},
+		{name: "308", give: http.StatusPermanentRedirect, wantErr: statusErr(308), wantSystemic: true, wantRequests: 1},
 		{name: "400", give: http.StatusBadRequest, wantErr: statusErr(400), wantPermanent: true, wantRequests: 1},
-		{name: "401", give: http.StatusUnauthorized, wantErr: statusErr(401), wantPermanent: true, wantRequests: 1},
-		{name: "403", give: http.StatusForbidden, wantErr: statusErr(403), wantPermanent: true, wantRequests: 1},
-		{name: "404", give: http.StatusNotFound, wantErr: statusErr(404), wantPermanent: true, wantRequests: 1},
+		{name: "401", give: http.StatusUnauthorized, wantErr: statusErr(401), wantSystemic: true, wantRequests: 1},
+		{name: "403", give: http.StatusForbidden, wantErr: statusErr(403), wantSystemic: true, wantRequests: 1},
+		{name: "404", give: http.StatusNotFound, wantErr: statusErr(404), wantSystemic: true, wantRequests: 1},
+		{name: "405", give: http.StatusMethodNotAllowed, wantErr: statusErr(405), wantSystemic: true, wantRequests: 1},
+		{name: "407", give: http.StatusProxyAuthRequired, wantErr: statusErr(407), wantSystemic: true, wantRequests: 1},
 		{name: "408", give: http.StatusRequestTimeout, wantErr: statusErr(408), wantRequests: 1},
+		{name: "410", give: http.StatusGone, wantErr: statusErr(410), wantPermanent: true, wantRequests: 1},
 		{name: "413", give: http.StatusRequestEntityTooLarge, wantErr: statusErr(413), wantPermanent: true, wantRequests: 1},
+		{name: "422", give: http.StatusUnprocessableEntity, wantErr: statusErr(422), wantPermanent: true, wantRequests: 1},
 		{name: "429", give: http.StatusTooManyRequests, wantErr: statusErr(429), wantRequests: 1},
 		{name: "500", give: http.StatusInternalServerError, wantErr: statusErr(500), wantRequests: 1},
 		{name: "502", give: http.StatusBadGateway, wantErr: statusErr(502), wantRequests: 1},
@@ -58,6 +65,7 @@ func TestSendStatus(t *testing.T) {
 			assert.Equal(t, tt.wantErr, se)
 			assert.Equal(t, tt.wantErr != nil, err != nil, err)
 			assert.Equal(t, tt.wantPermanent, eventqueue.IsPermanent(err), err)
+			assert.Equal(t, tt.wantSystemic, eventqueue.IsSystemic(err), err)
 			_, hasDelay := eventqueue.RetryAfterOf(err)
 			assert.False(t, hasDelay)
 			assert.Len(t, rec.received(), tt.wantRequests)
@@ -87,6 +95,7 @@ func TestSendStatusFromFlagshiptest(t *testing.T) {
 		name          string
 		giveFault     flagshiptest.Fault
 		wantPermanent bool
+		wantSystemic  bool
 		wantDelay     time.Duration
 		wantMessage   string
 	}{
@@ -95,6 +104,13 @@ func TestSendStatusFromFlagshiptest(t *testing.T) {
 			giveFault:     flagshiptest.Fault{Route: flagshiptest.RouteActivate, Status: 400, Body: `{"message":"Invalid cid."}`},
 			wantPermanent: true,
 			wantMessage:   `httpsink: activate: status 400 Bad Request: {"message":"Invalid cid."}`,
+		},
+		{
+			name:         "activation key revoked",
+			giveFault:    flagshiptest.Fault{Route: flagshiptest.RouteActivate, Status: 401, RetryAfter: 4 * time.Second, Body: `{"message":"revoked key"}`},
+			wantSystemic: true,
+			wantDelay:    4 * time.Second,
+			wantMessage:  `httpsink: activate: status 401 Unauthorized: {"message":"revoked key"}`,
 		},
 		{
 			name:        "events throttled",
@@ -119,6 +135,7 @@ func TestSendStatusFromFlagshiptest(t *testing.T) {
 			err := s.Send(t.Context(), batch)
 			require.Error(t, err)
 			assert.Equal(t, tt.wantPermanent, eventqueue.IsPermanent(err))
+			assert.Equal(t, tt.wantSystemic, eventqueue.IsSystemic(err))
 			d, _ := eventqueue.RetryAfterOf(err)
 			assert.Equal(t, tt.wantDelay, d)
 			assert.EqualError(t, err, tt.wantMessage)
@@ -408,7 +425,8 @@ func TestSendRedirectFollowed(t *testing.T) {
 			s := rec.sink(t, httpsink.Options{HTTPClient: client})
 			err := s.Send(t.Context(), queued(page(t, env, "https://x")))
 			require.Error(t, err)
-			assert.True(t, eventqueue.IsPermanent(err), err)
+			assert.True(t, eventqueue.IsSystemic(err), err)
+			assert.False(t, eventqueue.IsPermanent(err), "nothing was delivered, and the records are not at fault")
 		})
 	}
 }

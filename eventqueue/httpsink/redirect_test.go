@@ -16,7 +16,7 @@ import (
 
 // TestSendRedirectToAnotherOrigin checks that the Sink's own client
 // never takes a request, nor its API key, to another origin, and that
-// the failure is final like every redirect's.
+// the failure is systemic like every redirect's.
 func TestSendRedirectToAnotherOrigin(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -37,7 +37,8 @@ func TestSendRedirectToAnotherOrigin(t *testing.T) {
 			s := rec.sink(t, httpsink.Options{APIKey: testKey})
 			err := s.Send(t.Context(), queued(activation(t, env, "vg")))
 			require.Error(t, err)
-			assert.True(t, eventqueue.IsPermanent(err), err)
+			assert.True(t, eventqueue.IsSystemic(err), err)
+			assert.False(t, eventqueue.IsPermanent(err), err)
 			assert.Equal(t, tt.wantRefused, errors.Is(err, httpx.ErrCrossOriginRedirect), err)
 			assert.NotContains(t, err.Error(), testKey)
 			assert.Len(t, rec.received(), 1)

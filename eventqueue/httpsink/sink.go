@@ -70,9 +70,11 @@ func New(opts Options) (*Sink, error) {
 // at once for an empty batch.
 //
 // The first failure ends the Send. A non-2xx answer gives an error
-// wrapping a [*StatusError]. A retryable failure (network error, timeout,
-// 408, 429, 5xx) is a plain error, wrapped with [eventqueue.RetryAfter]
-// for the delay of a Retry-After header. Any other status is marked with
+// wrapping a [*StatusError]. A refusal of the destination (a redirect,
+// 401, 403, 404, 405, 407) is marked with [eventqueue.Systemic]; a
+// retryable failure (network error, timeout, 408, 429, 5xx) is a plain
+// error; both are wrapped with [eventqueue.RetryAfter] for the delay of a
+// Retry-After header. Any other status is marked with
 // [eventqueue.Permanent], and so are a record that hits refuses to encode
 // (the error wraps [hits.ErrInvalidRecord]) and a record too large for a
 // body on its own; both errors name the record's ID. When ctx ends, Send

@@ -13,7 +13,9 @@
 //		return err // wraps kafkasink.ErrInvalidOptions
 //	}
 //	defer ks.Close() // after the client's Close, which flushes through it
-//	client, err := flagship.New(ctx, envID, apiKey, flagship.WithSink(ks.Config()))
+//	client, err := flagship.New(ctx, envID, apiKey, flagship.WithDelivery(flagship.DeliveryOptions{
+//		Sinks: []eventqueue.SinkConfig{ks.Config()},
+//	}))
 //
 // [New] does not connect: the first Send does, and unreachable brokers
 // are retried by the queue. [Sink.Config] returns the queue settings of
@@ -27,9 +29,10 @@
 // The Kafka backlog has its own progress in the queue file: a Kafka
 // outage does not hold back the HTTP delivery to Flagship, nor the other
 // way round, until the backlog of the destination that is down reaches
-// the queue's bounds (flagship.WithQueueLimits): the queue then refuses
-// new records, for every destination. Add flagship.WithoutHTTPDelivery
-// to send to Kafka alone. [eventqueue.Queue] can also drive the sink
+// the queue's bounds (flagship.DeliveryOptions MaxRecords and MaxBytes):
+// the queue then refuses new records, for every destination. Set
+// flagship.DeliveryOptions.NoHTTP to send to Kafka alone.
+// [eventqueue.Queue] can also drive the sink
 // without a flagship client.
 //
 // # Messages
@@ -84,12 +87,33 @@
 // A record leaves the queue only once Kafka acknowledged its message
 // (acks=all by default, see [Options].RequiredAcks). Kafka confirms per
 // partition, so a Send can deliver part of a batch: it reports that with
-// [eventqueue.Partial] and only the rest is retried. Network errors and
-// retriable broker errors are retried by the queue with backoff, and so
-// are a missing topic or a refused authorization, which an operator can
-// fix. A message too large for MaxMessageBytes or for the broker, and a
-// record the broker declares invalid, are permanent: that record goes to
-// the dead letters with Kafka's reason, its neighbours are delivered.
+// [eventqueue.Partial] and only the rest is retried. Failures follow the
+// queue's rule ("Refusals" in package eventqueue):
+//
+//   - A refusal of the sink by the cluster is systemic: an authorization
+//     denied (TOPIC_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED
+//     and the other *_AUTHORIZATION_FAILED codes) or an authentication
+//     refused (SASL_AUTHENTICATION_FAILED, an unsupported SASL mechanism,
+//     security disabled on the broker). Send marks it
+//     [eventqueue.Systemic]: the queue retries it with backoff,
+//     dead-letters nothing, and reports it (eventqueue's
+//     EventDestinationRefused) until the cluster takes records again.
+//   - Network errors, retriable broker errors and a missing topic are
+//     retried by the queue with backoff.
+//   - A message too large for the broker (one too large for
+//     MaxMessageBytes is refused by the queue's Enqueue, which asks
+//     [Sink.RecordSize], and reaches Send only from an older queue file or
+//     a smaller MaxMessageBytes), and a
+//     record the broker declares invalid, are permanent: that record goes
+//     to the dead letters with Kafka's reason, its neighbours are
+//     delivered. The errors Send finds itself name the record. When every
+//     record of a batch is refused alike (a broker whose
+//     message.max.bytes is below every message), the queue takes it for
+//     a systemic refusal and dead-letters nothing.
+//
+// A broker that closes the connection on a failed SASL handshake, as
+// some do instead of answering with an error code, looks like a network
+// error: retried, but not reported as a refusal.
 //
 // Send never waits for kafka-go's BatchTimeout: a flush of a partial
 // batch costs one produce request per partition for each 500 records or

@@ -22,8 +22,8 @@ import (
 )
 
 // ExampleNew builds a Kafka sink; New does not connect, so this runs
-// without a broker. Give ks.Config() to flagship.WithSink, and close the
-// sink after the client.
+// without a broker. Give ks.Config() to flagship.DeliveryOptions.Sinks,
+// and close the sink after the client.
 func ExampleNew() {
 	ks, err := kafkasink.New(kafkasink.Options{
 		Brokers: []string{"kafka-1:9092", "kafka-2:9092"},

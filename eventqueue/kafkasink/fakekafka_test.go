@@ -201,11 +201,14 @@ func TestSendPartitionRejected(t *testing.T) {
 		name          string
 		giveCode      kafka.Error
 		wantPermanent bool
+		wantSystemic  bool
 	}{
 		{name: "message too large", giveCode: kafka.MessageSizeTooLarge, wantPermanent: true},
 		{name: "invalid record", giveCode: kafka.InvalidRecord, wantPermanent: true},
 		{name: "not leader", giveCode: kafka.NotLeaderForPartition},
 		{name: "not enough replicas", giveCode: kafka.NotEnoughReplicas},
+		{name: "topic authorization failed", giveCode: kafka.TopicAuthorizationFailed, wantSystemic: true},
+		{name: "cluster authorization failed", giveCode: kafka.ClusterAuthorizationFailed, wantSystemic: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,6 +252,7 @@ func TestSendPartitionRejected(t *testing.T) {
 				case partitionOf(r.VisitorID(), 2) == rejected:
 					require.Error(t, errs[i], "record %d", i)
 					assert.Equal(t, tt.wantPermanent, eventqueue.IsPermanent(errs[i]), "record %d: %v", i, errs[i])
+					assert.Equal(t, tt.wantSystemic, eventqueue.IsSystemic(errs[i]), "record %d: %v", i, errs[i])
 					assert.ErrorIs(t, errs[i], tt.giveCode)
 					assert.Contains(t, errs[i].Error(), "kafkasink: produce to events: ")
 				default:
@@ -276,6 +280,7 @@ func TestSendMetadataErrorIsRetryable(t *testing.T) {
 			err = s.Send(context.Background(), []eventqueue.Record{pageOf(t, "v1"), pageOf(t, "v2")})
 			require.Error(t, err)
 			assert.False(t, eventqueue.IsPermanent(err))
+			assert.Equal(t, code == kafka.TopicAuthorizationFailed, eventqueue.IsSystemic(err), "a refused authorization is systemic")
 			assert.ErrorIs(t, err, code)
 			assert.Nil(t, partsOf(err), "the whole batch failed")
 			assert.Empty(t, f.records())

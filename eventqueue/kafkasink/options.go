@@ -83,8 +83,9 @@ type Options struct {
 	// ClientID names the client to the brokers. Default "flagship-go".
 	ClientID string
 	// MaxMessageBytes is the largest message produced, and the largest
-	// produce request per partition. A record whose message is larger goes
-	// to the dead letters. Keep it at or under the topic's
+	// produce request per partition. A record whose message is larger is
+	// refused by the queue's Enqueue ([Sink.RecordSize]); one stored
+	// before goes to the dead letters. Keep it at or under the topic's
 	// max.message.bytes. Default [DefaultMaxMessageBytes]; with Writer,
 	// its BatchBytes (kafka-go's 1 MiB if zero), which is also the most
 	// it may be.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/hits"
+	"github.com/seed27eed597/flagship-go/internal/errfmt"
 )
 
 // sendBuffers are the memory of one Send, reused by the next.
@@ -185,7 +186,8 @@ func validTopic(t string) bool {
 // batches of [DefaultBatchSize] records or [DefaultFlushInterval], no
 // expiry, and a SendTimeout that leaves the writer time for its own
 // attempts (MaxAttempts × WriteTimeout and backoffs; 47 s with the
-// defaults). Give it to flagship.WithSink, or adjust it first.
+// defaults). Give it to flagship.DeliveryOptions.Sinks, or adjust it
+// first.
 func (s *Sink) Config() eventqueue.SinkConfig {
 	return eventqueue.SinkConfig{
 		Name:          DefaultName,
@@ -230,8 +232,10 @@ func init() {
 // Send produces one message per record and waits for Kafka's
 // acknowledgements. Records Kafka rejects for good (a message too large,
 // an invalid record) come back [eventqueue.Permanent] within an
-// [eventqueue.Partial] result, the others retryable; the records of the
-// partitions that acknowledged are delivered.
+// [eventqueue.Partial] result, those the cluster refuses to take from
+// this client (authorization, SASL) [eventqueue.Systemic], the others
+// retryable; the records of the partitions that acknowledged are
+// delivered.
 func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 	size := 0
 	for i := range batch {
@@ -265,14 +269,16 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 	}
 	for i := range batch {
 		r := &batch[i].Record
+		// The errors about a record name it: the queue tells them from
+		// a refusal of every record alike.
 		if r.Kind() < 1 || int(r.Kind()) >= len(s.topics) {
-			fail(i, eventqueue.Permanent(fmt.Errorf("kafkasink: record kind %v", r.Kind())))
+			fail(i, eventqueue.Permanent(fmt.Errorf("kafkasink: record %s: record kind %v", r.ID(), r.Kind())))
 			continue
 		}
 		start := len(arena)
 		var err error
 		if arena, err = appendValue(arena, r); err != nil {
-			fail(i, eventqueue.Permanent(err))
+			fail(i, eventqueue.Permanent(errfmt.Errorf("kafkasink: record %s: %w", r.ID(), err)))
 			continue
 		}
 		value := arena[start:len(arena):len(arena)]
@@ -295,7 +301,7 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 		)
 		m := kafka.Message{Topic: s.topics[r.Kind()], Key: key, Value: value, Headers: headers[h:len(headers):len(headers)], Time: r.Created()}
 		if n := messageSize(&m); n > s.maxBytes {
-			fail(i, eventqueue.Permanent(fmt.Errorf("kafkasink: message of %d bytes exceeds MaxMessageBytes (%d)", n, s.maxBytes)))
+			fail(i, eventqueue.Permanent(fmt.Errorf("kafkasink: record %s: message of %d bytes exceeds MaxMessageBytes (%d)", r.ID(), n, s.maxBytes)))
 			continue
 		}
 		msgs = append(msgs, m)
@@ -326,7 +332,7 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 			k := 0
 			for j := range chunk {
 				if e, ok := failedKeys[string(chunk[j].Key)]; ok {
-					fail(at[j], fmt.Errorf("kafkasink: held back behind an earlier message of the visitor: %w", e))
+					fail(at[j], errfmt.Errorf("kafkasink: held back behind an earlier message of the visitor: %w", e))
 					continue
 				}
 				chunk[k], at[k] = chunk[j], at[j]
@@ -398,11 +404,14 @@ func topicOf(msgs []kafka.Message) string {
 	return t
 }
 
-// classify wraps a produce error, marking [eventqueue.Permanent] those
-// that name the record itself, which no retry fixes. Everything else
-// (brokers unreachable, leaders moving, even a missing topic or a denied
-// authorization, which an operator can fix) is retried, so that a
-// configuration mistake never sends records to the dead letters.
+// classify wraps a produce error and sorts it by the queue's rule
+// (eventqueue's "Refusals"): [eventqueue.Permanent] for an error about
+// the record itself, which no retry fixes; [eventqueue.Systemic] for a
+// refusal of the sink by the cluster (authorization, SASL), which an
+// operator must fix and no record is at fault for; plain, and retried,
+// for everything else (brokers unreachable, leaders moving, a missing
+// topic). Neither a configuration mistake nor a denied authorization
+// ever sends records to the dead letters.
 func classify(topic string, err error) error {
 	if topic != "" {
 		err = fmt.Errorf("kafkasink: produce to %s: %w", topic, err)
@@ -418,6 +427,12 @@ func classify(topic string, err error) error {
 		switch ke {
 		case kafka.MessageSizeTooLarge, kafka.RecordListTooLarge, kafka.InvalidRecord, kafka.InvalidTimestamp:
 			return eventqueue.Permanent(err)
+		case kafka.TopicAuthorizationFailed, kafka.GroupAuthorizationFailed, kafka.ClusterAuthorizationFailed,
+			kafka.TransactionalIDAuthorizationFailed, kafka.BrokerAuthorizationFailed,
+			kafka.DelegationTokenAuthorizationFailed, kafka.SASLAuthenticationFailed,
+			kafka.UnsupportedSASLMechanism, kafka.IllegalSASLState, kafka.SecurityDisabled,
+			kafka.InvalidPrincipalType, kafka.PrincipalDeserializationFailure:
+			return eventqueue.Systemic(err)
 		}
 	}
 	return err

@@ -108,6 +108,7 @@ func TestClassify(t *testing.T) {
 		name          string
 		give          error
 		wantPermanent bool
+		wantSystemic  bool
 		wantIs        error // what errors.Is finds; default give
 	}{
 		{name: "message size too large", give: kafka.MessageSizeTooLarge, wantPermanent: true},
@@ -124,7 +125,19 @@ func TestClassify(t *testing.T) {
 		{name: "not leader", give: kafka.NotLeaderForPartition},
 		{name: "leader not available", give: kafka.LeaderNotAvailable},
 		{name: "unknown topic", give: kafka.UnknownTopicOrPartition},
-		{name: "topic authorization failed", give: kafka.TopicAuthorizationFailed},
+		{name: "topic authorization failed", give: kafka.TopicAuthorizationFailed, wantSystemic: true},
+		{name: "wrapped topic authorization failed", give: fmt.Errorf("metadata: %w", kafka.TopicAuthorizationFailed), wantSystemic: true},
+		{name: "group authorization failed", give: kafka.GroupAuthorizationFailed, wantSystemic: true},
+		{name: "cluster authorization failed", give: kafka.ClusterAuthorizationFailed, wantSystemic: true},
+		{name: "transactional id authorization failed", give: kafka.TransactionalIDAuthorizationFailed, wantSystemic: true},
+		{name: "broker authorization failed", give: kafka.BrokerAuthorizationFailed, wantSystemic: true},
+		{name: "delegation token authorization failed", give: kafka.DelegationTokenAuthorizationFailed, wantSystemic: true},
+		{name: "SASL authentication failed", give: kafka.SASLAuthenticationFailed, wantSystemic: true},
+		{name: "unsupported SASL mechanism", give: kafka.UnsupportedSASLMechanism, wantSystemic: true},
+		{name: "illegal SASL state", give: kafka.IllegalSASLState, wantSystemic: true},
+		{name: "security disabled", give: kafka.SecurityDisabled, wantSystemic: true},
+		{name: "invalid principal type", give: kafka.InvalidPrincipalType, wantSystemic: true},
+		{name: "principal deserialization failure", give: kafka.PrincipalDeserializationFailure, wantSystemic: true},
 		{name: "not enough replicas", give: kafka.NotEnoughReplicas},
 		{name: "request timed out", give: kafka.RequestTimedOut},
 		{name: "other", give: errors.New("something else")},
@@ -134,6 +147,7 @@ func TestClassify(t *testing.T) {
 			err := classify("events", tt.give)
 			require.Error(t, err)
 			assert.Equal(t, tt.wantPermanent, eventqueue.IsPermanent(err))
+			assert.Equal(t, tt.wantSystemic, eventqueue.IsSystemic(err))
 			if tt.wantIs == nil {
 				tt.wantIs = tt.give
 			}
@@ -142,6 +156,7 @@ func TestClassify(t *testing.T) {
 
 			err = classify("", tt.give)
 			assert.Equal(t, tt.wantPermanent, eventqueue.IsPermanent(err))
+			assert.Equal(t, tt.wantSystemic, eventqueue.IsSystemic(err))
 			assert.Equal(t, "kafkasink: produce: "+tt.give.Error(), err.Error())
 		})
 	}

@@ -2,7 +2,7 @@
 // to Kafka, beside Flagship's own endpoints or instead of them, through
 // package [github.com/seed27eed597/flagship-go/eventqueue/kafkasink].
 //
-// It builds a Kafka sink, gives its queue settings to flagship.WithSink,
+// It builds a Kafka sink, gives its queue settings to flagship.WithDelivery,
 // serves N simulated visitors (Synchronize, read a flag, Activate, a
 // PAGEVIEW and an EVENT hit), closes the client, which flushes every
 // destination, then the sink, and prints what was enqueued and what each
@@ -18,7 +18,8 @@
 //
 //   - -flagship-url URL: a local Flagship-compatible server, such as
 //     "go run ./cmd/flagship serve --bucketing FILE", whose first output
-//     line is its URL. FLAGSHIP_ENV_ID (default "flagshiptest-env") and
+//     line is its base URL (given to flagship.WithEndpoints as
+//     Endpoints.Base). FLAGSHIP_ENV_ID (default "flagshiptest-env") and
 //     FLAGSHIP_API_KEY (optional) name the environment.
 //   - FLAGSHIP_ENV_ID and FLAGSHIP_API_KEY without -flagship-url:
 //     Flagship itself. The flag read (-flag, default "btn-color") should

@@ -66,17 +66,13 @@ func run(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		}
 		defer stop() // after the client's Close, which delivers to it
 		local, envID, apiKey = h, h.EnvID(), "local-key"
-		opts = flagshiptest.ClientOptions(url, dir)
+		opts = []flagship.Option{flagship.WithEndpoints(flagship.Endpoints{Base: url})}
 		where = "an in-process Flagship server at " + url
 	case cfg.flagshipURL != "":
-		opts = flagshiptest.ClientOptions(cfg.flagshipURL, dir)
+		// The base URL "flagship serve" prints.
+		opts = []flagship.Option{flagship.WithEndpoints(flagship.Endpoints{Base: cfg.flagshipURL})}
 		where = "the Flagship server at " + cfg.flagshipURL
-	default:
-		opts = []flagship.Option{flagship.WithCacheDir(dir)}
 	}
-	// ClientOptions polls every 100 ms, for tests that change campaigns
-	// mid-test: nothing changes them here.
-	opts = append(opts, flagship.WithPollingInterval(flagship.DefaultPollingInterval))
 
 	// The Kafka sink: closed after the client, whose Close flushes
 	// through it.
@@ -98,21 +94,22 @@ func run(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 
 	opts = append(opts,
 		flagship.WithMode(flagship.Bucketing),
-		flagship.WithSink(ks.Config()),
+		flagship.WithCacheDir(dir),
+		flagship.WithDelivery(flagship.DeliveryOptions{
+			Sinks:  []eventqueue.SinkConfig{ks.Config()},
+			NoHTTP: cfg.kafkaOnly, // Kafka alone: Flagship's endpoints get nothing
+		}),
 		flagship.WithLogger(logger),
 	)
-	if cfg.kafkaOnly {
-		opts = append(opts, flagship.WithoutHTTPDelivery())
-	}
 	startCtx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	client, err := flagship.New(startCtx, envID, apiKey, opts...)
-	if err != nil {
-		return err
-	}
-	if err := client.WaitReady(startCtx); err != nil {
+	if errors.Is(err, flagship.ErrNotReady) {
 		_ = client.Close(context.WithoutCancel(ctx)) // nothing was queued
 		return fmt.Errorf("no bucketing file from %s: %w", where, err)
+	}
+	if err != nil {
+		return err
 	}
 	to := "and to Flagship's endpoints"
 	if cfg.kafkaOnly {

@@ -51,10 +51,13 @@ func startLocalFlagship() (*localFlagship, error) {
 	return &localFlagship{Handler: h, srv: httptest.NewServer(h), cacheDir: dir}, nil
 }
 
-// Options returns the client options that point a client at the server,
-// with the server's cache directory.
+// Options returns the client options that point a client at the server
+// by its base URL, with the server's cache directory.
 func (l *localFlagship) Options() []flagship.Option {
-	return flagshiptest.ClientOptions(l.srv.URL, l.cacheDir)
+	return []flagship.Option{
+		flagship.WithEndpoints(flagship.Endpoints{Base: l.srv.URL}),
+		flagship.WithCacheDir(l.cacheDir),
+	}
 }
 
 // Close stops the server and removes the cache directory. Close the

@@ -62,34 +62,41 @@ func run(ctx context.Context, w io.Writer) (err error) {
 }
 
 // customEventHandler prints what the SDK logs and the failures it reports.
-// The SDK calls it from its own goroutines as well as from the caller's,
-// so it writes through a lockedWriter.
+// Go splits Flagship's event handler by audience: on_log becomes a hook
+// on the logger's records (flagship.LogHook), and on_exception_raised a
+// flagship.NotificationHandler, which receives failures as notifications
+// whose Err is set. The SDK calls both from its own goroutines as well as
+// from the caller's, so they write through a lockedWriter.
 //
 // Python: class CustomEventHandler(FlagshipEventHandler):
 type customEventHandler struct {
 	// Python:     def __init__(self):
 	// Python:         FlagshipEventHandler.__init__(self)
-	flagship.NopEventHandler // the base class: OnEvent does nothing
-	w                        io.Writer
+	w io.Writer
 }
 
-// OnLog receives every record the SDK logs at the levels its logger
-// enables (Info and above with slog's default logger).
+// onLog receives every record the SDK logs at Info and above (the hook's
+// level without another slog.Handler behind it).
 //
 // Python:     def on_log(self, level, message):
-func (h customEventHandler) OnLog(_ context.Context, r slog.Record) {
+func (h customEventHandler) onLog(_ context.Context, r slog.Record) {
 	// Python:         print("Log >> " + message)
 	fmt.Fprintln(h.w, "Log >> "+r.Message)
 }
 
-// OnError receives the failures the SDK reports.
+// OnNotification receives the SDK's notifications; the failures are
+// those whose Err is set, the others (status changes, batches sent...)
+// are ignored here.
 //
 // Python:     def on_exception_raised(self, exception, traceback):
-func (h customEventHandler) OnError(ctx context.Context, err error) {
+func (h customEventHandler) OnNotification(_ context.Context, n flagship.Notification) {
+	if n.Err == nil {
+		return
+	}
 	// Python:         FlagshipEventHandler.on_exception_raised(self, exception, traceback)
-	h.NopEventHandler.OnError(ctx, err) // a no-op, kept for the translation
+	// (the base class does nothing: no Go counterpart)
 	// Python:         print("Exception >> " + str(exception))
-	fmt.Fprintln(h.w, "Exception >> "+err.Error())
+	fmt.Fprintln(h.w, "Exception >> "+n.Err.Error())
 }
 
 // quickstart is the guide. It prints the flag values it reads and the
@@ -100,9 +107,11 @@ func quickstart(ctx context.Context, w io.Writer, local *localFlagship) (err err
 	// Python: Flagship.instance().start(Config("your_env_id", "your_api_key",
 	// Python:                                  mode=Config.Mode.DECISION_API,
 	// Python:                                  event_handler=CustomEventHandler()))
+	handler := customEventHandler{w: out}
 	fs, err := flagship.New(ctx, "your_env_id", "your_api_key", append(local.Options(),
 		flagship.WithMode(flagship.DecisionAPI), // or flagship.Bucketing
-		flagship.WithEventHandler(customEventHandler{w: out}),
+		flagship.WithLogger(slog.New(flagship.LogHook(nil, handler.onLog))),
+		flagship.WithNotifications(handler),
 	)...)
 	if err != nil {
 		return err
@@ -126,7 +135,7 @@ func quickstart(ctx context.Context, w io.Writer, local *localFlagship) (err err
 	// Python: visitor.update_context(('age', 31), True)
 	if err := v.UpdateContextAndSynchronize(ctx, visitor.Attributes{"age": 31}); err != nil {
 		// A refused context value, or a failed synchronization (which
-		// the event handler's OnError printed too). The visitor keeps
+		// the event handler's OnNotification printed too). The visitor keeps
 		// its previous flags, or serves the defaults.
 		fmt.Fprintln(out, "update_context failed, serving defaults")
 	}
@@ -163,7 +172,7 @@ func quickstart(ctx context.Context, w io.Writer, local *localFlagship) (err err
 	fmt.Fprintln(out, "menu_order:", menuOrder)
 	// Python: visitor.activate_modification('menu_order')
 	if err := v.Activate(ctx, "menu_order"); err != nil {
-		// visitor.ErrFlagNotFound if no campaign sets menu_order.
+		// Not when no campaign sets menu_order: that activates nothing.
 		fmt.Fprintln(out, "activate_modification failed:", err)
 	}
 
@@ -226,7 +235,7 @@ func quickstart(ctx context.Context, w io.Writer, local *localFlagship) (err err
 
 	// Beyond the guide: the event handler at work. The local server
 	// answers the next Decision API call with a 503; Synchronize returns
-	// the error, the handler's OnError prints it, and the visitor keeps
+	// the error, the handler's OnNotification prints it, and the visitor keeps
 	// the flags of its last successful synchronization.
 	if err := local.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteDecision, Status: 503}); err != nil {
 		return err

@@ -33,7 +33,8 @@
 //	FLAGSHIP_ENV_ID    the environment id (required)
 //	FLAGSHIP_API_KEY   the API key (required)
 //	FLAGSHIP_MODE      decision_api (default) or bucketing
-//	FLAGSHIP_BASE_URL  a Flagship-compatible server, such as "flagship serve"
+//	FLAGSHIP_BASE_URL  the base URL of a Flagship-compatible server, such as
+//	                   the one "flagship serve" prints
 //	FLAGSHIP_CACHE_DIR where the SDK keeps its queue and bucketing files
 //	                   (default: the user's cache directory)
 //	-addr              the address to listen on (default localhost:8000)
@@ -160,14 +161,9 @@ func configFromEnv(getenv func(string) string) (config, error) {
 func (cfg config) options(logger *slog.Logger) []flagship.Option {
 	opts := []flagship.Option{flagship.WithMode(cfg.mode), flagship.WithLogger(logger)}
 	if cfg.baseURL != "" {
-		// The routes of a Flagship-compatible server, as "flagship serve"
-		// prints them.
-		opts = append(opts,
-			flagship.WithDecisionAPIURL(cfg.baseURL+"/v2"),
-			flagship.WithActivateURL(cfg.baseURL+"/v2/activate"),
-			flagship.WithEventsURL(cfg.baseURL+"/events"),
-			flagship.WithBucketingURL(cfg.baseURL),
-		)
+		// A Flagship-compatible server by its base URL, the one "flagship
+		// serve" prints: the SDK derives every endpoint from it.
+		opts = append(opts, flagship.WithEndpoints(flagship.Endpoints{Base: cfg.baseURL}))
 	}
 	if cfg.cacheDir != "" {
 		opts = append(opts, flagship.WithCacheDir(cfg.cacheDir))
@@ -182,11 +178,14 @@ func newClient(ctx context.Context, cfg config, logger *slog.Logger) (*flagship.
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	client, err := flagship.New(startCtx, cfg.envID, string(cfg.apiKey), cfg.options(logger)...)
+	if errors.Is(err, flagship.ErrNotReady) {
+		// A working client: it keeps downloading the file. The error
+		// says why it has none yet (URL, status, environment).
+		logger.Warn("no decision data yet: serving default flags until it arrives", "err", err)
+		return client, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("webshop: %w", err)
-	}
-	if !client.Ready() {
-		logger.Warn("no decision data yet: serving default flags until it arrives")
 	}
 	return client, nil
 }

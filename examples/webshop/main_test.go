@@ -136,7 +136,7 @@ func TestRunErrors(t *testing.T) {
 		{
 			name:    "bad base URL",
 			giveEnv: map[string]string{"FLAGSHIP_ENV_ID": "env", "FLAGSHIP_API_KEY": "key", "FLAGSHIP_BASE_URL": "ftp://x"},
-			wantErr: "invalid config",
+			wantErr: `invalid config: Endpoints.Base "ftp://x"`,
 		},
 	}
 	for _, tt := range tests {

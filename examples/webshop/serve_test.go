@@ -36,7 +36,7 @@ func startServe(t *testing.T) *servedShop {
 	t.Helper()
 	fs := flagshiptest.NewServer(t, flagshiptest.WithCampaigns(testCampaigns()...))
 	client, err := flagship.New(t.Context(), fs.EnvID(), "key", append(fs.Options(),
-		flagship.WithBatching(1000, time.Hour), flagship.WithLogger(testLogger()))...)
+		flagship.WithDelivery(flagship.DeliveryOptions{BatchSize: 1000, FlushInterval: time.Hour}), flagship.WithLogger(testLogger()))...)
 	require.NoError(t, err)
 	// serve closes the client; closing it again is safe.
 	t.Cleanup(func() { _ = client.Close(context.Background()) })

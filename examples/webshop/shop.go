@@ -127,9 +127,9 @@ func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sendHit(r, v, hits.Page{URL: pageURL(r)})
 	s.writeJSON(w, r, http.StatusOK, resp)
-	if err := v.Activate(ctx, flagCheckoutFlow); err != nil && !errors.Is(err, visitor.ErrFlagNotFound) {
-		// ErrFlagNotFound: the default was shown, there is nothing to
-		// activate. Other failures cost the report one exposure.
+	if err := v.Activate(ctx, flagCheckoutFlow); err != nil {
+		// A visitor without a variation (the default was shown) activates
+		// nothing and gets nil. A failure costs the report one exposure.
 		s.log.LogAttrs(ctx, slog.LevelWarn, "activation failed", slog.String("flag", flagCheckoutFlow), slog.Any("err", err))
 	}
 }

@@ -81,7 +81,7 @@ func TestCells(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"| `flagship.WithHitTimeout(d)` | 5 s | bounds one request |", []string{"`flagship.WithHitTimeout(d)`", "5 s", "bounds one request"}},
+		{"| `flagship.WithCacheDir(dir)` | none | where files live |", []string{"`flagship.WithCacheDir(dir)`", "none", "where files live"}},
 		{"  |a|b|  ", []string{"a", "b"}},
 		{"| a | b", []string{"a", "b"}},
 		{"| `eventqueue.SinkConfig` | default | |", []string{"`eventqueue.SinkConfig`", "default", ""}},

@@ -2,6 +2,7 @@ package shop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -116,20 +117,23 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		faults = 3
 	}
 
-	clientOpts := append(flagshiptest.ClientOptions(baseURL, opts.Dir),
+	clientOpts := []flagship.Option{
 		flagship.WithMode(flagship.Bucketing),
-		flagship.WithPollingInterval(time.Minute),
-		flagship.WithRetryBackoff(50*time.Millisecond, time.Second),
+		flagship.WithEndpoints(flagship.Endpoints{Base: baseURL}),
+		flagship.WithCacheDir(opts.Dir),
+		flagship.WithBucketing(flagship.BucketingOptions{PollingInterval: time.Minute}),
+		flagship.WithDelivery(flagship.DeliveryOptions{
+			RetryInitial: 50 * time.Millisecond,
+			RetryMax:     time.Second,
+			Sinks:        opts.Sinks,
+		}),
 		flagship.WithLogger(opts.Logger),
-	)
-	for _, s := range opts.Sinks {
-		clientOpts = append(clientOpts, flagship.WithSink(s))
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	client, err := flagship.New(startCtx, EnvID, "demo-api-key", clientOpts...)
-	if err != nil {
-		return nil, err
+	if err != nil && !errors.Is(err, flagship.ErrNotReady) {
+		return nil, err // nothing is left running
 	}
 	closed := false
 	defer func() {
@@ -141,7 +145,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			_ = client.Close(closeCtx)
 		}
 	}()
-	if err := client.WaitReady(startCtx); err != nil {
+	if err != nil { // ErrNotReady: a client, but no bucketing file before startCtx ended
 		return nil, fmt.Errorf("demo: waiting for the bucketing file: %w", err)
 	}
 

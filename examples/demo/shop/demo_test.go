@@ -3,7 +3,7 @@ package shop
 import (
 	"bytes"
 	"context"
-	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"sync/atomic"
@@ -103,9 +103,11 @@ func TestDemoIsDeterministic(t *testing.T) {
 // record sends them to the dead letters, and the demo exits non-zero.
 func TestMainFailsWhenRecordsAreLost(t *testing.T) {
 	var calls atomic.Int64
-	reject := eventqueue.SinkConfig{Name: "rejecting", Sink: eventqueue.SinkFunc(func(context.Context, []eventqueue.Record) error {
+	reject := eventqueue.SinkConfig{Name: "rejecting", Sink: eventqueue.SinkFunc(func(_ context.Context, b []eventqueue.Record) error {
 		calls.Add(1)
-		return eventqueue.Permanent(errors.New("no thanks"))
+		// A refusal of the records' content (one naming the record), not of
+		// the destination, which would be retried rather than dead-lettered.
+		return eventqueue.Permanent(fmt.Errorf("record %s: no thanks", b[0].ID()))
 	})}
 	var out bytes.Buffer
 	code := Main(context.Background(), &out, Options{Visitors: 20, Dir: t.TempDir(), NoFaults: true, Sinks: []eventqueue.SinkConfig{reject}})

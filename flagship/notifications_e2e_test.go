@@ -8,53 +8,73 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/seed27eed597/flagship-go/bucketing"
 	"github.com/seed27eed597/flagship-go/flagship"
 	"github.com/seed27eed597/flagship-go/flagshiptest"
 	"github.com/seed27eed597/flagship-go/hits"
 	"github.com/seed27eed597/flagship-go/visitor"
 )
 
-func TestEventHandlerSeesLogsErrorsAndEvents(t *testing.T) {
+// oldShapeHandler is a notification handler that also has the OnLog and
+// OnError methods handlers had before notifications and logs were
+// separated: the client must call neither.
+type oldShapeHandler struct {
+	syncEvents
+	logs, errs atomic.Int32
+}
+
+func (h *oldShapeHandler) OnLog(context.Context, slog.Record) { h.logs.Add(1) }
+func (h *oldShapeHandler) OnError(context.Context, error)     { h.errs.Add(1) }
+
+// TestNotificationsOnlyThroughTheirHandler: updates and failures reach
+// the handler of WithNotifications as notifications (failures with Err
+// set); logs reach the logger only, and notifications are not logged.
+func TestNotificationsOnlyThroughTheirHandler(t *testing.T) {
 	srv := abServer(t)
-	h := &syncEvents{}
-	logger := slog.New(slog.NewTextHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithEventHandler(h), flagship.WithLogger(logger))
-	assert.True(t, h.saw(flagship.EventStatusChanged, flagship.StatusReady))
-	updates := h.of(flagship.EventBucketingUpdated)
+	h := &oldShapeHandler{}
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := flagship.New(t.Context(), srv.EnvID(), "key", append(srv.Options(), flagship.WithMode(flagship.Bucketing),
+		flagship.WithNotifications(h), flagship.WithLogger(logger))...)
+	require.NoError(t, err)
+	require.NoError(t, c.WaitReady(t.Context()))
+	assert.True(t, h.saw(flagship.NotifyStatusChanged, flagship.StatusReady))
+	updates := h.of(flagship.NotifyBucketingUpdated)
 	require.NotEmpty(t, updates)
 	assert.Equal(t, "network", updates[0].Source)
 	assert.Equal(t, 2, updates[0].N, "campaigns in the file")
 	assert.False(t, updates[0].Time.IsZero())
 
-	// A failing download is an error, an event and a log record.
+	// A failing download is a notification with Err and a log record.
 	srv.FailNext(1000, flagshiptest.Fault{Route: flagshiptest.RouteBucketing, Status: 500})
-	require.Eventually(t, func() bool { return len(h.of(flagship.EventBucketingFailed)) > 0 }, 5*time.Second, 10*time.Millisecond)
-	require.Eventually(t, func() bool {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		for _, r := range h.logs {
-			if r.Level == slog.LevelWarn {
-				return true
-			}
-		}
-		return false
-	}, 5*time.Second, 10*time.Millisecond, "OnLog receives the poller's warnings")
-	assert.NotEmpty(t, h.errors())
-	assert.Equal(t, flagship.StatusReady, c.Status())
+	require.Eventually(t, func() bool { return len(h.of(flagship.NotifyBucketingFailed)) > 0 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, flagship.StatusReady, c.Status(), "a failed download keeps the file in use")
+	require.NoError(t, c.Close(context.Background()))
+	failed := h.of(flagship.NotifyBucketingFailed)[0]
+	require.ErrorIs(t, failed.Err, bucketing.ErrFetch)
+	assert.Equal(t, flagship.StatusClosed, c.Status())
+
+	assert.Zero(t, h.logs.Load(), "a log record reached the notification handler")
+	assert.Zero(t, h.errs.Load(), "failures are notifications, not OnError calls")
+	out := logs.String()
+	assert.Contains(t, out, `level=WARN msg="bucketing file fetch failed; keeping the current file"`)
+	assert.NotContains(t, out, "flagship: bucketing failed", "notifications are logged only through LogNotifications")
+	assert.NotContains(t, out, "flagship: status changed")
 }
 
-func TestLogEvents(t *testing.T) {
+func TestLogNotifications(t *testing.T) {
 	var buf bytes.Buffer
-	h := flagship.LogEvents(slog.New(slog.NewTextHandler(&buf, nil)))
+	h := flagship.LogNotifications(slog.New(slog.NewTextHandler(&buf, nil)))
 	ctx := context.Background()
-	h.OnEvent(ctx, flagship.Event{Kind: flagship.EventStatusChanged, Status: flagship.StatusPanic, Previous: flagship.StatusReady})
-	h.OnEvent(ctx, flagship.Event{Kind: flagship.EventSynchronizeFailed, VisitorID: "v1", Err: context.DeadlineExceeded})
+	h.OnNotification(ctx, flagship.Notification{Kind: flagship.NotifyStatusChanged, Status: flagship.StatusPanic, Previous: flagship.StatusReady})
+	h.OnNotification(ctx, flagship.Notification{Kind: flagship.NotifySynchronizeFailed, VisitorID: "v1", Err: context.DeadlineExceeded})
 	out := buf.String()
 	assert.Contains(t, out, `level=INFO msg="flagship: status changed" status=PANIC previous=READY`)
 	assert.Contains(t, out, `level=WARN msg="flagship: synchronize failed" visitor=v1 err="context deadline exceeded"`)
@@ -92,8 +112,8 @@ func TestAPIKeyNeverWritten(t *testing.T) {
 func TestSlowEventsEndpointDoesNotBlockCallers(t *testing.T) {
 	h := &syncEvents{}
 	srv := abServer(t)
-	c := newClient(t, srv, flagship.WithHitTimeout(100*time.Millisecond), flagship.WithEventHandler(h),
-		flagship.WithRetryBackoff(10*time.Millisecond, 50*time.Millisecond))
+	c := newClient(t, srv, flagship.WithNotifications(h), flagship.WithDelivery(flagship.DeliveryOptions{
+		HitTimeout: 100 * time.Millisecond, RetryInitial: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}))
 	v, err := c.NewVisitor("v1", nil)
 	require.NoError(t, err)
 	// The endpoint answers the first request after an hour: a flush that
@@ -103,33 +123,13 @@ func TestSlowEventsEndpointDoesNotBlockCallers(t *testing.T) {
 		"queued: the endpoint is not on the caller's path")
 	flush(t, c)
 	require.Len(t, srv.Hits(), 1)
-	failed := h.of(flagship.EventBatchFailed)
+	failed := h.of(flagship.NotifyBatchFailed)
 	require.NotEmpty(t, failed)
 	assert.ErrorIs(t, failed[0].Err, context.DeadlineExceeded)
 	assert.Equal(t, flagship.SinkHTTPHits, failed[0].Sink)
 }
 
-func TestOnLogGetsLoggerAttributes(t *testing.T) {
-	h := &syncEvents{}
-	srv := abServer(t)
-	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteDecision, Status: 500})
-	c := newClient(t, srv, flagship.WithEventHandler(h), flagship.WithLogger(slog.New(slog.NewTextHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	v, err := c.NewVisitor("v1", visitor.Attributes{"plan": "gold"}, visitor.WithConsent(true))
-	require.NoError(t, err)
-	require.Error(t, v.Synchronize(context.Background()))
-	require.NoError(t, c.Close(context.Background()))
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	require.NotEmpty(t, h.logs)
-	found := false
-	h.logs[len(h.logs)-1].Attrs(func(a slog.Attr) bool {
-		found = found || (a.Key == "component" && a.Value.String() == "flagship")
-		return true
-	})
-	assert.True(t, found, "OnLog records carry the logger's attributes")
-}
-
-func TestOwedHitFailureIsADeliveryEvent(t *testing.T) {
+func TestOwedHitFailureIsADeliveryNotification(t *testing.T) {
 	h := &syncEvents{}
 	srv := abServer(t)
 	refuse := true
@@ -139,33 +139,35 @@ func TestOwedHitFailureIsADeliveryEvent(t *testing.T) {
 		}
 		return nil
 	})
-	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithEventHandler(h), flagship.WithTracker(tracker))
+	c := newClient(t, srv, flagship.WithMode(flagship.Bucketing), flagship.WithNotifications(h),
+		flagship.WithDelivery(flagship.DeliveryOptions{Tracker: tracker}))
 	v, err := c.NewVisitor("v1", visitor.Attributes{"plan": "gold"})
 	require.NoError(t, err)
 	require.NoError(t, v.Synchronize(context.Background()), "flags resolved: the context hit's failure is reported apart")
 	assert.Equal(t, "green", v.String("btn-color", "blue"))
-	failed := h.of(flagship.EventDeliveryFailed)
+	failed := h.of(flagship.NotifyDeliveryFailed)
 	require.Len(t, failed, 1)
 	require.ErrorIs(t, failed[0].Err, flagship.ErrQueueFull)
 	refuse = false
 	require.NoError(t, v.Synchronize(context.Background()))
-	assert.Len(t, h.of(flagship.EventDeliveryFailed), 1, "the context hit is queued by the next Synchronize")
+	assert.Len(t, h.of(flagship.NotifyDeliveryFailed), 1, "the context hit is queued by the next Synchronize")
 }
 
-func TestBatchEventsReachTheHandler(t *testing.T) {
+func TestBatchNotificationsReachTheHandler(t *testing.T) {
 	h := &syncEvents{}
 	srv := abServer(t)
-	c := newClient(t, srv, flagship.WithEventHandler(h), flagship.WithRetryBackoff(time.Millisecond, 10*time.Millisecond))
+	c := newClient(t, srv, flagship.WithNotifications(h),
+		flagship.WithDelivery(flagship.DeliveryOptions{RetryInitial: time.Millisecond, RetryMax: 10 * time.Millisecond}))
 	v, err := c.NewVisitor("v1", nil)
 	require.NoError(t, err)
 	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteEvents, Status: 503})
 	require.NoError(t, v.SendHit(context.Background(), hits.Screen{Name: "home"}))
 	flush(t, c)
-	failed := h.of(flagship.EventBatchFailed)
+	failed := h.of(flagship.NotifyBatchFailed)
 	require.Len(t, failed, 1)
 	assert.Equal(t, 1, failed[0].N)
 	assert.Contains(t, failed[0].Err.Error(), "503")
-	sent := h.of(flagship.EventBatchSent)
+	sent := h.of(flagship.NotifyBatchSent)
 	require.Len(t, sent, 1)
 	assert.Equal(t, flagship.SinkHTTPHits, sent[0].Sink)
 	assert.Positive(t, sent[0].Duration)
