@@ -53,14 +53,21 @@ func normalize(key string, v any) (any, error) {
 	case strings.HasPrefix(key, reservedPre):
 		return nil, &AttributeError{Key: key, Reason: "keys starting with \"fs_\" are reserved for the SDK"}
 	}
-	// The common types first, without reflection.
+	// The common types first, without reflection; a string or float64 is
+	// returned as the interface it came in (boxing it again would allocate).
 	switch x := v.(type) {
 	case string:
-		return normalizeString(key, x)
+		if err := checkString(key, x); err != nil {
+			return nil, err
+		}
+		return v, nil
 	case bool:
-		return x, nil
+		return v, nil
 	case float64:
-		return normalizeFloat(key, x)
+		if err := checkFloat(key, x); err != nil {
+			return nil, err
+		}
+		return v, nil
 	case int:
 		return normalizeInt(key, int64(x))
 	case int64:
@@ -102,13 +109,21 @@ func normalize(key string, v any) (any, error) {
 }
 
 func normalizeString(key, s string) (any, error) {
-	if len(s) > MaxContextValueBytes {
-		return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("value is %d bytes, more than %d", len(s), MaxContextValueBytes)}
-	}
-	if !utf8.ValidString(s) {
-		return nil, &AttributeError{Key: key, Reason: "value is not valid UTF-8"}
+	if err := checkString(key, s); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// checkString checks a string value.
+func checkString(key, s string) error {
+	if len(s) > MaxContextValueBytes {
+		return &AttributeError{Key: key, Reason: fmt.Sprintf("value is %d bytes, more than %d", len(s), MaxContextValueBytes)}
+	}
+	if !utf8.ValidString(s) {
+		return &AttributeError{Key: key, Reason: "value is not valid UTF-8"}
+	}
+	return nil
 }
 
 func normalizeInt(key string, i int64) (any, error) {
@@ -119,10 +134,18 @@ func normalizeInt(key string, i int64) (any, error) {
 }
 
 func normalizeFloat(key string, f float64) (any, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, &AttributeError{Key: key, Reason: fmt.Sprintf("number %v is not finite", f)}
+	if err := checkFloat(key, f); err != nil {
+		return nil, err
 	}
 	return f, nil
+}
+
+// checkFloat checks a float value.
+func checkFloat(key string, f float64) error {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return &AttributeError{Key: key, Reason: fmt.Sprintf("number %v is not finite", f)}
+	}
+	return nil
 }
 
 // truncate cuts s for an error message.
