@@ -461,14 +461,25 @@ func (p *Poller) saveCache(ctx context.Context, data []byte, lastModified, etag 
 // if shorter) doubled n-1 times, capped at Interval, ± the same Jitter;
 // so with the default 60 s, a failure at start-up is retried after about
 // 1, 2, 4, ... 32, then every 60 s, and a retry never waits longer than a
-// regular poll. The first failure of such a run is logged at Warn, the
-// others at Debug, and the first success after it at Info.
+// regular poll. The first failure of such a run is logged at Warn (a run
+// begun by the owner's Fetch, when Run starts), the others at Debug, and
+// the first success after it at Info.
 func (p *Poller) Run(ctx context.Context) error {
 	if p.interval < 0 {
 		<-ctx.Done()
 		return nil
 	}
-	for d := p.nextWait(); p.wait(ctx, d); {
+	d := p.nextWait()
+	// A run of failures the owner's Fetch began (the download at start-up)
+	// is reported now, not one wait later: a wrong environment id or an
+	// unreachable server shows in the log within one fetch.
+	p.mu.Lock()
+	n, last := p.failures, p.lastErr
+	p.mu.Unlock()
+	if n > 0 && last != nil && ctx.Err() == nil {
+		p.logFailure(ctx, last, d)
+	}
+	for p.wait(ctx, d) {
 		_, err := p.Fetch(ctx)
 		d = p.nextWait()
 		if err != nil && ctx.Err() == nil {

@@ -128,3 +128,28 @@ func TestNewNotReadyWhenServerUnreachable(t *testing.T) {
 	assert.Contains(t, err.Error(), url+"/"+srv.EnvID()+"/bucketing.json")
 	assert.Contains(t, err.Error(), "connection refused")
 }
+
+// TestWrongEnvWarnsWithinOneFetch: with a wrong environment id, the Warn
+// line naming the URL and the status comes with the first failed
+// download, not with the retry the backoff schedules a second later.
+func TestWrongEnvWarnsWithinOneFetch(t *testing.T) {
+	srv := abServer(t)
+	srv.FailNext(1<<30, flagshiptest.Fault{Route: flagshiptest.RouteBucketing, Status: http.StatusNotFound, Body: `{"message":"not found"}`})
+	var logs hookRecords
+	events := &syncEvents{}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	c, err := flagship.New(ctx, srv.EnvID(), "key", append(srv.Options(), flagship.WithMode(flagship.Bucketing),
+		flagship.WithBucketing(flagship.BucketingOptions{PollingInterval: time.Hour}),
+		flagship.WithLogger(hookLogger(&logs)), flagship.WithNotifications(events))...)
+	require.NotNil(t, c)
+	t.Cleanup(func() { require.NoError(t, c.Close(context.Background())) })
+	require.ErrorIs(t, err, flagship.ErrNotReady)
+
+	require.Eventually(t, func() bool { return len(logLines(&logs, slog.LevelWarn, "bucketing file fetch failed")) == 1 },
+		hangLimit, time.Millisecond, "a Warn line for the first failed download")
+	assert.Len(t, events.of(flagship.NotifyBucketingFailed), 1, "the Warn came before any retry")
+	warn := logLines(&logs, slog.LevelWarn, "bucketing file fetch failed")[0]
+	assert.Contains(t, warn, srv.URL+"/"+srv.EnvID()+"/bucketing.json")
+	assert.Contains(t, warn, "status 404")
+}
