@@ -20,8 +20,8 @@ var (
 	ErrClosed = errors.New("eventqueue: queue closed")
 	// ErrInvalidOptions wraps every problem with Options.
 	ErrInvalidOptions = errors.New("eventqueue: invalid options")
-	// ErrInvalidRecord is returned by Enqueue for a record that fails
-	// [hits.Record.Validate], that no sink takes, or that is too large
+	// ErrInvalidRecord is returned by Enqueue for the zero [hits.Record]
+	// (the only invalid one), a record no sink takes, or one too large
 	// for a sink that takes it (a [*RecordTooLargeError]).
 	ErrInvalidRecord = errors.New("eventqueue: invalid record")
 	// ErrCorrupt reports a stored record that cannot be decoded; the

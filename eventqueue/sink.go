@@ -173,3 +173,14 @@ func Partial(errs []error) error {
 	}
 	return nil
 }
+
+// PartialErrors returns the per-record errors of a [Partial] error that
+// err is or wraps, and whether there is one: what a delivery loop other
+// than the Queue's needs to honour Partial.
+func PartialErrors(err error) ([]error, bool) {
+	var pe *partialError
+	if !errors.As(err, &pe) {
+		return nil, false
+	}
+	return pe.errs, true
+}

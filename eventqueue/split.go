@@ -95,19 +95,19 @@ func (r refusal) again(recs []Record, err error) bool {
 // if there is one: a permanent batch error, or a Partial whose every
 // entry is permanent with the same message.
 func refusalOf(err error, n int) (error, bool) {
-	var pe *partialError
-	if !errors.As(err, &pe) {
+	errs, ok := PartialErrors(err)
+	if !ok {
 		return err, IsPermanent(err)
 	}
-	if len(pe.errs) != n {
+	if len(errs) != n {
 		return nil, false
 	}
-	for _, e := range pe.errs {
-		if e == nil || !IsPermanent(e) || e.Error() != pe.errs[0].Error() {
+	for _, e := range errs {
+		if e == nil || !IsPermanent(e) || e.Error() != errs[0].Error() {
 			return nil, false
 		}
 	}
-	return pe.errs[0], true
+	return errs[0], true
 }
 
 // refusedAlike is the systemic error of records refused alike.
@@ -141,7 +141,7 @@ func (q *Queue) sendPart(ctx context.Context, s *sinkState, recs []Record, items
 		return q.retry(ctx, s, items, refusedAlike(e))
 	case isPartial(err, len(recs)):
 		return q.sendPartial(ctx, s, recs, items, err, latency, iso)
-	case IsPermanent(err) && !errors.As(err, new(*partialError)):
+	case IsPermanent(err) && !isAnyPartial(err):
 		// (A Partial of the wrong length tells nothing of the records at
 		// fault: the whole batch is retried, below.)
 		if len(recs) == 1 {
@@ -210,8 +210,8 @@ func (q *Queue) judge(ctx context.Context, s *sinkState, iso *isolation, err err
 }
 
 func isPartial(err error, n int) bool {
-	var pe *partialError
-	return errors.As(err, &pe) && len(pe.errs) == n
+	errs, ok := PartialErrors(err)
+	return ok && len(errs) == n
 }
 
 // sendPartial handles a batch its sink delivered in part: the delivered
@@ -219,12 +219,11 @@ func isPartial(err error, n int) bool {
 // move past the failed ones), and the failed ones are retried, or, when
 // all their errors are permanent, isolated.
 func (q *Queue) sendPartial(ctx context.Context, s *sinkState, recs []Record, items []item, err error, latency time.Duration, iso *isolation) error {
-	var pe *partialError
-	errors.As(err, &pe)
+	errs, _ := PartialErrors(err)
 	var okItems, failItems []item
 	var failRecs []Record
 	var retry, last error
-	for i, e := range pe.errs {
+	for i, e := range errs {
 		if e == nil {
 			okItems = append(okItems, items[i])
 			continue
@@ -236,9 +235,9 @@ func (q *Queue) sendPartial(ctx context.Context, s *sinkState, recs []Record, it
 			retry = e
 		}
 	}
-	if err := q.deleteNow(s, okItems); err != nil {
-		q.log.LogAttrs(ctx, slog.LevelWarn, "deleting delivered records failed; they will be sent again", slog.String("sink", s.cfg.Name), slog.Any("err", err))
-		return &sendError{n: len(recs), err: errors.Join(err, pe)}
+	if e := q.deleteNow(s, okItems); e != nil {
+		q.log.LogAttrs(ctx, slog.LevelWarn, "deleting delivered records failed; they will be sent again", slog.String("sink", s.cfg.Name), slog.Any("err", e))
+		return &sendError{n: len(recs), err: errors.Join(e, err)}
 	}
 	if len(okItems) > 0 {
 		s.sent.Add(uint64(len(okItems)))
@@ -262,4 +261,9 @@ func (q *Queue) sendPartial(ctx context.Context, s *sinkState, recs []Record, it
 		return err
 	}
 	return q.sendPart(ctx, s, failRecs[mid:], failItems[mid:], iso, false)
+}
+
+func isAnyPartial(err error) bool {
+	_, ok := PartialErrors(err)
+	return ok
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/bits"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,13 +25,12 @@ import (
 // A memQueue is safe for concurrent use. Run delivers, with one goroutine
 // per sink that it waits for.
 type memQueue struct {
-	log         *slog.Logger
-	now         func() time.Time
-	emit        func(context.Context, eventqueue.Event)
-	maxRecords  int
-	maxBytes    int64
-	sinks       []*memSink
-	partialType reflect.Type // the type of eventqueue.Partial's errors
+	log        *slog.Logger
+	now        func() time.Time
+	emit       func(context.Context, eventqueue.Event)
+	maxRecords int
+	maxBytes   int64
+	sinks      []*memSink
 
 	enqueued, rejectedFull, dead atomic.Uint64
 	closed                       atomic.Bool
@@ -91,14 +89,13 @@ const maxMemBatchSize = 10_000
 // fields take eventqueue's defaults. It fails on a sink that is unusable.
 func newMemQueue(sinks []eventqueue.SinkConfig, o memQueueOptions) (*memQueue, error) {
 	q := &memQueue{
-		log:         o.logger.With("component", "memqueue"),
-		now:         o.now,
-		emit:        o.onEvent,
-		maxRecords:  o.maxRecords,
-		maxBytes:    o.maxBytes,
-		partialType: reflect.TypeOf(eventqueue.Partial([]error{errors.New("")})),
-		quit:        make(chan struct{}),
-		progress:    make(chan struct{}),
+		log:        o.logger.With("component", "memqueue"),
+		now:        o.now,
+		emit:       o.onEvent,
+		maxRecords: o.maxRecords,
+		maxBytes:   o.maxBytes,
+		quit:       make(chan struct{}),
+		progress:   make(chan struct{}),
 	}
 	var errs []error
 	seen := map[string]bool{}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"sync"
 	"time"
 
@@ -317,16 +316,10 @@ func (q *memQueue) sendPartial(ctx context.Context, s *memSink, m *memSend, idx 
 // partial reports whether err is an eventqueue.Partial with one entry per
 // record of a send of n, and sets *errs to its entries.
 func (q *memQueue) partial(err error, n int, errs *[]error) bool {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if reflect.TypeOf(e) != q.partialType {
-			continue
-		}
-		u, ok := e.(interface{ Unwrap() []error })
-		if ok && len(u.Unwrap()) == n {
-			*errs = u.Unwrap()
-			return true
-		}
-		return false
+	e, ok := eventqueue.PartialErrors(err)
+	if ok && len(e) == n {
+		*errs = e
+		return true
 	}
 	return false
 }
