@@ -27,6 +27,9 @@ type Config struct {
 	slotRules   [][]slotRule
 	caches      []slotCache
 	generatedAt string
+	// flags maps each flag key the campaigns set to a fingerprint of its
+	// definition (see flagPrints).
+	flags map[string]uint64
 }
 
 // compiler holds the state of one Compile call.
@@ -211,6 +214,7 @@ func Compile(f *File) (*Config, error) {
 		singleAB:    f.AccountSettings.Enabled1V1T,
 		generatedAt: f.GeneratedAt,
 		campaigns:   make([]ccampaign, 0, len(f.Campaigns)),
+		flags:       flagPrints(f),
 	}
 	cp := &compiler{cfg: cfg, slots: map[string]int32{}, memo: map[string]int32{}}
 	for sig := range cp.samples {

@@ -77,7 +77,7 @@ func (p *Poller) LoadCache(ctx context.Context) (bool, error) {
 		return false, errfmt.Errorf("%w: load %s: %w", ErrCache, p.cachePath, err)
 	}
 	u := Update{Source: SourceDisk, Config: cfg, LastModified: c.LastModified, ETag: c.ETag, Bytes: len(c.Data)}
-	p.install(ctx, sum, u)
+	p.install(ctx, sum, &u)
 	p.cacheStale = false
 	if p.onUpdate != nil {
 		p.onUpdate(ctx, u)

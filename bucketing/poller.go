@@ -97,6 +97,13 @@ type PollerOptions struct {
 	// only ctx ending) and of a cache write; the engine keeps its previous
 	// Config. It runs under the same contract as OnUpdate.
 	OnError func(ctx context.Context, err error)
+	// StartFetch, when set, is called as each download begins, on the
+	// goroutine making it, for tracing and metrics: the download runs
+	// under the context it returns, and the function it returns is called
+	// once when the download ends (a download cut short by its caller's
+	// ctx included). It must return quickly; panics in it are not
+	// recovered.
+	StartFetch func(ctx context.Context) (context.Context, func(FetchResult))
 	// Rand returns the random numbers in [0, 1) used for jitter. It is
 	// called by Run, so it must be safe for concurrent use only if Run is.
 	// nil means math/rand/v2's Float64.
@@ -129,6 +136,9 @@ type Update struct {
 	// Config is the configuration now used by the engine; Config.Panic
 	// reports panic mode.
 	Config *Config
+	// Previous is the configuration it replaced, nil if none (see
+	// [ChangedFlags]).
+	Previous *Config
 	// LastModified and ETag are the validators served with the file ("" if
 	// none).
 	LastModified string
@@ -160,8 +170,10 @@ type Poller struct {
 	onUpdate  func(context.Context, Update)
 	onError   func(context.Context, error)
 	rand      func() float64
-	fileURL   string // url as errors show it (see reportedURL)
-	envID     string
+	// startFetch is PollerOptions.StartFetch.
+	startFetch func(context.Context) (context.Context, func(FetchResult))
+	fileURL    string // url as errors show it (see reportedURL)
+	envID      string
 	// wait blocks for d or until ctx is done and reports whether d
 	// elapsed: sleep, or a fake clock in tests.
 	wait func(ctx context.Context, d time.Duration) bool
@@ -178,10 +190,11 @@ type Poller struct {
 	mu           sync.Mutex
 	lastModified string
 	etag         string
-	loaded       bool  // a file was installed (see PollerStatus)
-	failures     int   // failed fetches in a row
-	lastErr      error // error of the last fetch, nil after a success
-	warned       bool  // Run logged the current run of failures at Warn
+	loaded       bool      // a file was installed (see PollerStatus)
+	checked      time.Time // last successful fetch (see PollerStatus)
+	failures     int       // failed fetches in a row
+	lastErr      error     // error of the last fetch, nil after a success
+	warned       bool      // Run logged the current run of failures at Warn
 }
 
 // NewPoller returns a poller that installs the bucketing files it loads
@@ -205,22 +218,23 @@ func NewPoller(e *Engine, o PollerOptions) (*Poller, error) {
 		return nil, errfmt.Errorf("bucketing: new poller: %w: negative MaxFileBytes", ErrInvalidOptions)
 	}
 	p := &Poller{
-		engine:    e,
-		url:       u.String(),
-		timeout:   o.Timeout,
-		interval:  o.Interval,
-		jitter:    o.Jitter,
-		maxBytes:  o.MaxFileBytes,
-		cachePath: o.CachePath,
-		header:    o.Header.Clone(),
-		log:       o.Logger,
-		onUpdate:  o.OnUpdate,
-		onError:   o.OnError,
-		rand:      o.Rand,
-		fileURL:   reportedURL(u),
-		envID:     o.EnvID,
-		wait:      sleep,
-		sem:       make(chan struct{}, 1),
+		engine:     e,
+		url:        u.String(),
+		timeout:    o.Timeout,
+		interval:   o.Interval,
+		jitter:     o.Jitter,
+		maxBytes:   o.MaxFileBytes,
+		cachePath:  o.CachePath,
+		header:     o.Header.Clone(),
+		log:        o.Logger,
+		onUpdate:   o.OnUpdate,
+		onError:    o.OnError,
+		startFetch: o.StartFetch,
+		rand:       o.Rand,
+		fileURL:    reportedURL(u),
+		envID:      o.EnvID,
+		wait:       sleep,
+		sem:        make(chan struct{}, 1),
 	}
 	if p.envID == "" {
 		p.envID = envFromPath(u.Path)
@@ -330,7 +344,13 @@ func (p *Poller) Fetch(ctx context.Context) (changed bool, err error) {
 		return false, p.fetchError(0, err)
 	}
 	defer p.release()
-	changed, err = p.fetch(ctx)
+	var status int
+	if p.startFetch != nil {
+		var done func(FetchResult)
+		ctx, done = p.startFetch(ctx)
+		defer func() { done(FetchResult{StatusCode: status, Changed: changed, Err: err}) }()
+	}
+	changed, status, err = p.fetch(ctx)
 	if err != nil && ctx.Err() != nil {
 		return changed, err // the caller gave up: nothing learnt about the server
 	}
@@ -341,12 +361,23 @@ func (p *Poller) Fetch(ctx context.Context) (changed bool, err error) {
 	return changed, err
 }
 
-func (p *Poller) fetch(ctx context.Context) (bool, error) {
+// FetchResult is the outcome of one download, for
+// PollerOptions.StartFetch.
+type FetchResult struct {
+	// StatusCode is the HTTP status of the answer, 0 if none came.
+	StatusCode int
+	// Changed reports that a new file was installed.
+	Changed bool
+	// Err is the download's error, as [Poller.Fetch] returns it.
+	Err error
+}
+
+func (p *Poller) fetch(ctx context.Context) (bool, int, error) {
 	rctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, p.url, nil)
 	if err != nil {
-		return false, p.fetchError(0, err)
+		return false, 0, p.fetchError(0, err)
 	}
 	req.Header = p.header.Clone()
 	lastModified, etag := p.Validators()
@@ -358,25 +389,25 @@ func (p *Poller) fetch(ctx context.Context) (bool, error) {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return false, p.fetchError(0, err)
+		return false, 0, p.fetchError(0, err)
 	}
 	defer httpx.DrainClose(resp.Body)
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		p.log.LogAttrs(ctx, slog.LevelDebug, "bucketing file not modified")
-		return false, nil
+		return false, resp.StatusCode, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return false, p.fetchError(resp.StatusCode, nil)
+		return false, resp.StatusCode, p.fetchError(resp.StatusCode, nil)
 	}
 	data, err := p.readBody(resp)
 	if err == nil {
 		var changed bool
 		changed, err = p.installDownload(ctx, data, resp.Header.Get("Last-Modified"), resp.Header.Get("ETag"))
 		if err == nil {
-			return changed, nil
+			return changed, resp.StatusCode, nil
 		}
 	}
-	return false, p.fetchError(resp.StatusCode, err)
+	return false, resp.StatusCode, p.fetchError(resp.StatusCode, err)
 }
 
 func (p *Poller) readBody(resp *http.Response) ([]byte, error) {
@@ -410,7 +441,7 @@ func (p *Poller) installDownload(ctx context.Context, data []byte, lastModified,
 		return false, err
 	}
 	u := Update{Source: SourceNetwork, Config: cfg, LastModified: lastModified, ETag: etag, Bytes: len(data)}
-	p.install(ctx, sum, u)
+	p.install(ctx, sum, &u)
 	if p.onUpdate != nil {
 		p.onUpdate(ctx, u)
 	}
@@ -420,8 +451,9 @@ func (p *Poller) installDownload(ctx context.Context, data []byte, lastModified,
 }
 
 // install makes u.Config the engine's configuration. The caller holds sem.
-func (p *Poller) install(ctx context.Context, sum [32]byte, u Update) {
+func (p *Poller) install(ctx context.Context, sum [32]byte, u *Update) {
 	cfg := u.Config
+	u.Previous = p.engine.Config()
 	p.engine.Update(cfg)
 	p.installed, p.sum = cfg, sum
 	p.fromNetwork = p.fromNetwork || u.Source == SourceNetwork

@@ -28,6 +28,9 @@ type PollerStatus struct {
 	// Failures is the number of consecutive failed fetches that Err ends,
 	// 0 after a success.
 	Failures int
+	// Checked is when a fetch last succeeded: the file in use was
+	// downloaded or confirmed unchanged. Zero before the first success.
+	Checked time.Time
 }
 
 // Status returns how the poller's fetches stand: whether a file was ever
@@ -37,7 +40,7 @@ type PollerStatus struct {
 func (p *Poller) Status() PollerStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PollerStatus{Loaded: p.loaded, Err: p.lastErr, Failures: p.failures}
+	return PollerStatus{Loaded: p.loaded, Err: p.lastErr, Failures: p.failures, Checked: p.checked}
 }
 
 // fetchError returns the *FetchError of a fetch that failed with cause
@@ -57,6 +60,7 @@ func (p *Poller) record(ctx context.Context, err error) {
 		p.lastErr = err
 	} else {
 		p.failures, p.lastErr, p.warned = 0, nil, false
+		p.checked = time.Now()
 	}
 	p.mu.Unlock()
 	if err != nil || n == 0 {

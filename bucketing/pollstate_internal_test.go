@@ -253,7 +253,7 @@ func TestRunBackoffAndEpisodeLogs(t *testing.T) {
 			}
 		}
 	}
-	if st := p.Status(); st != (PollerStatus{Loaded: true}) {
+	if st := p.Status(); !st.Loaded || st.Err != nil || st.Failures != 0 || st.Checked.IsZero() {
 		t.Errorf("Status() = %+v after a success", st)
 	}
 }

@@ -159,9 +159,13 @@ func TestStatus(t *testing.T) {
 	assert.Equal(t, bucketing.PollerStatus{Err: err2, Failures: 2}, p.Status(), "the caller giving up says nothing of the server")
 
 	cdn.set([]byte(smallFile), "", "", 0)
+	before := time.Now()
 	_, err = p.Fetch(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, bucketing.PollerStatus{Loaded: true}, p.Status())
+	st := p.Status()
+	assert.False(t, st.Checked.Before(before), "Checked is the success's time")
+	st.Checked = time.Time{}
+	assert.Equal(t, bucketing.PollerStatus{Loaded: true}, st)
 
 	// A new poller: the cache file counts as loaded, with no fetch yet.
 	p2, _ := newPoller(t, cdn, bucketing.PollerOptions{CachePath: cachePath}, &recorder{})

@@ -68,6 +68,12 @@ type Options struct {
 	// dispatchers and, for EventQueueFull, from Enqueue's caller; it must
 	// not block for long.
 	OnEvent func(context.Context, Event)
+	// StartSend, if set, is called as each Send of n records to the sink
+	// named sink begins, on the dispatcher's goroutine, for tracing and
+	// metrics: Send runs under the context it returns, and the function
+	// it returns is called once Send returned, with its error. It must
+	// return quickly; panics in it are not recovered.
+	StartSend func(ctx context.Context, sink string, n int) (context.Context, func(error))
 	// Now is the clock (record age, expiry). Default time.Now.
 	Now func() time.Time
 }

@@ -120,10 +120,17 @@ func refusedAlike(err error) error {
 // *sendError for a failure the dispatcher retries, or ctx's error.
 func (q *Queue) sendPart(ctx context.Context, s *sinkState, recs []Record, items []item, iso *isolation, whole bool) error {
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
+	var done func(error)
+	if q.opts.StartSend != nil {
+		sctx, done = q.opts.StartSend(sctx, s.cfg.Name, len(recs))
+	}
 	start := time.Now()
 	err := s.cfg.Sink.Send(sctx, recs)
 	latency := time.Since(start)
 	cancel()
+	if done != nil {
+		done(err)
+	}
 	switch {
 	case err == nil:
 		// Counters first: Flush returns once the backlog shrinks.

@@ -41,8 +41,11 @@ func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 		cachePath = filepath.Join(dir, bucketingCacheFile)
 	}
 	c.refused = make(chan error, 1)
+	fileURL := strings.TrimSuffix(cfg.endpoints.Bucketing, "/") + "/" + c.envID + "/bucketing.json"
+	c.fileURL = opURL(fileURL)
+	watch := &bucketingWatch{c: c}
 	p, err := bucketing.NewPoller(c.engine, bucketing.PollerOptions{
-		URL:        strings.TrimSuffix(cfg.endpoints.Bucketing, "/") + "/" + c.envID + "/bucketing.json",
+		URL:        fileURL,
 		EnvID:      c.envID,
 		HTTPClient: cfg.httpClient,
 		Timeout:    cfg.bucketing.fetchTimeout(),
@@ -52,6 +55,7 @@ func (c *Client) startBucketing(ctx, runCtx context.Context) error {
 		Logger:     c.logBase, // the poller adds component=bucketing
 		OnUpdate:   c.onBucketingUpdate,
 		OnError:    c.onBucketingError,
+		StartFetch: watch.startFetch,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -139,7 +143,8 @@ func (c *Client) notReady(err error) error {
 }
 
 func (c *Client) onBucketingUpdate(ctx context.Context, u bucketing.Update) {
-	c.emit(ctx, Notification{Kind: NotifyBucketingUpdated, Source: u.Source.String(), N: u.Config.NumCampaigns()})
+	c.emit(ctx, Notification{Kind: NotifyBucketingUpdated, Source: u.Source.String(), N: u.Config.NumCampaigns(),
+		Keys: bucketing.ChangedFlags(u.Previous, u.Config)})
 	if u.Config.Panic() {
 		c.setStatus(ctx, StatusPanic)
 	} else {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -30,6 +31,13 @@ type Client struct {
 	cfg    config
 	log    *slog.Logger // the client's own lines: component=flagship
 	notify NotificationHandler
+	// observer is WithObserver's (nil without one); detach is what its
+	// Attach returned.
+	observer Observer
+	detach   func()
+	// subs are the handlers of Subscribe, copied on write.
+	subsMu sync.Mutex
+	subs   atomic.Pointer[[]*subscription]
 	// logBase is WithLogger's logger, without a component: each package
 	// the client wires gets it, or a logger derived from it, and labels
 	// its lines with its own component, once.
@@ -41,8 +49,11 @@ type Client struct {
 	httpClient httpx.Client
 
 	decider decision.Decider // the mode's decider, wrapped by clientDecider
-	engine  *bucketing.Engine
-	poller  *bucketing.Poller
+	// decideURL and fileURL are the Decision API's and the bucketing
+	// file's URLs as an Op shows them.
+	decideURL, fileURL string
+	engine             *bucketing.Engine
+	poller             *bucketing.Poller
 	// refused receives a refusal (401, 403) of a download made before
 	// the client was ready, for New to return. Buffered (1): the poller
 	// never waits for New, which may have returned.
@@ -128,6 +139,10 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 	if c.notify == nil {
 		c.notify = nopNotifications{}
 	}
+	if o := cfg.observer; o != nil {
+		c.observer = o
+		c.detach = o.Attach(c)
+	}
 	logger := cfg.logger
 	if logger == nil {
 		logger = slog.Default()
@@ -160,6 +175,7 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 		c.decider = api
+		c.decideURL = opURL(strings.TrimSuffix(cfg.endpoints.DecisionAPI, "/") + "/" + envID + "/campaigns")
 		c.setStatus(ctx, StatusReady)
 	case Bucketing:
 		if err := c.startBucketing(ctx, runCtx); err != nil {
@@ -293,10 +309,19 @@ func (c *Client) setStatus(ctx context.Context, s Status) {
 	}
 }
 
-// emit sends n, stamped, to the notification handler.
+// emit sends n, stamped, to the notification handler, the observer and
+// the subscribers.
 func (c *Client) emit(ctx context.Context, n Notification) {
 	n.Time = c.cfg.now()
 	c.notify.OnNotification(ctx, n)
+	if c.observer != nil {
+		c.observer.OnNotification(ctx, n)
+	}
+	if subs := c.subs.Load(); subs != nil {
+		for _, s := range *subs {
+			s.h.OnNotification(ctx, n)
+		}
+	}
 }
 
 // NewVisitor returns a visitor with the given id and context (Flagship's
@@ -437,6 +462,9 @@ func (c *Client) release() {
 	// in DECISION_API mode keeps its connection until it returns; the
 	// transport then closes it rather than keep it idle.
 	c.httpClient.CloseIdle()
+	if c.detach != nil {
+		c.detach()
+	}
 }
 
 // clientDecider runs the mode's decider, refusing calls after Close and
@@ -452,6 +480,17 @@ func (d clientDecider) DecideConsent(ctx context.Context, r decision.Request, co
 	if c.closed.Load() {
 		return decision.Decision{}, ErrClosed
 	}
+	if c.observer == nil {
+		return d.decide(ctx, r, consented)
+	}
+	ctx, span := c.startOp(ctx, Op{Kind: OpDecide, URL: c.decideURL})
+	res, err := d.decide(ctx, r, consented)
+	span.end(decisionResult(res, err))
+	return res, err
+}
+
+func (d clientDecider) decide(ctx context.Context, r decision.Request, consented bool) (decision.Decision, error) {
+	c := d.c
 	if api, ok := c.decider.(*decision.APIClient); ok {
 		res, err := api.DecideConsent(ctx, r, consented)
 		if err == nil {
@@ -494,6 +533,17 @@ func (t clientTracker) EnqueueAsync(ctx context.Context, r hits.Record) error {
 }
 
 func (t clientTracker) enqueue(ctx context.Context, r hits.Record, wait bool) error {
+	c := t.c
+	if c.observer == nil {
+		return t.enqueue1(ctx, r, wait)
+	}
+	ctx, span := c.startOp(ctx, Op{Kind: OpEnqueue, Record: r.Kind(), Async: !wait})
+	err := t.enqueue1(ctx, r, wait)
+	span.end(OpResult{Err: err})
+	return err
+}
+
+func (t clientTracker) enqueue1(ctx context.Context, r hits.Record, wait bool) error {
 	c := t.c
 	if c.closed.Load() {
 		return ErrClosed

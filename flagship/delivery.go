@@ -98,6 +98,7 @@ func (c *Client) newPipeline(ctx context.Context, envID string, sinks []eventque
 			maxBytes:   d.maxBytes(),
 			logger:     c.logBase,
 			onEvent:    c.queueEvent,
+			startSend:  c.sendHook(),
 			now:        cfg.now,
 		})
 		if err != nil {
@@ -122,6 +123,7 @@ func (c *Client) newPipeline(ctx context.Context, envID string, sinks []eventque
 		BufferDelay: d.BufferDelay,
 		Logger:      c.logBase, // the queue adds component=eventqueue
 		OnEvent:     c.queueEvent,
+		StartSend:   c.sendHook(),
 		Now:         cfg.now,
 	})
 	switch {

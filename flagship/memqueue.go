@@ -28,6 +28,7 @@ type memQueue struct {
 	log        *slog.Logger
 	now        func() time.Time
 	emit       func(context.Context, eventqueue.Event)
+	startSend  func(context.Context, string, int) (context.Context, func(error))
 	maxRecords int
 	maxBytes   int64
 	sinks      []*memSink
@@ -79,6 +80,7 @@ type memQueueOptions struct {
 	maxBytes   int64
 	logger     *slog.Logger // gets component=memqueue
 	onEvent    func(context.Context, eventqueue.Event)
+	startSend  func(context.Context, string, int) (context.Context, func(error))
 	now        func() time.Time
 }
 
@@ -92,6 +94,7 @@ func newMemQueue(sinks []eventqueue.SinkConfig, o memQueueOptions) (*memQueue, e
 		log:        o.logger.With("component", "memqueue"),
 		now:        o.now,
 		emit:       o.onEvent,
+		startSend:  o.startSend,
 		maxRecords: o.maxRecords,
 		maxBytes:   o.maxBytes,
 		quit:       make(chan struct{}),

@@ -246,10 +246,17 @@ func (q *memQueue) sendPart(ctx context.Context, s *memSink, m *memSend, idx []i
 		recs[i] = m.batch[j]
 	}
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
+	var done func(error)
+	if q.startSend != nil {
+		sctx, done = q.startSend(sctx, s.cfg.Name, len(recs))
+	}
 	start := time.Now()
 	err := s.cfg.Sink.Send(sctx, recs)
 	latency := time.Since(start)
 	cancel()
+	if done != nil {
+		done(err)
+	}
 	var perRecord []error
 	switch {
 	case err == nil:

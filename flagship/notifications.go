@@ -16,7 +16,8 @@ const (
 	NotifyStatusChanged NotificationKind = iota + 1
 	// NotifyBucketingUpdated: a new bucketing file is in use;
 	// Notification.Source says whether it came from "disk" or "network",
-	// Notification.N is its number of campaigns.
+	// Notification.N is its number of campaigns, Notification.Keys the
+	// flag keys it changed.
 	NotifyBucketingUpdated
 	// NotifyBucketingFailed: a download or cache write of the bucketing
 	// file failed; the previous file stays in use. Notification.Err says
@@ -72,6 +73,10 @@ const (
 	// until it takes them. Reported once per episode; the sink's next
 	// NotifyBatchSent ends it.
 	NotifyDestinationRefused
+	// NotifyBucketingRecovered: a download of the bucketing file
+	// succeeded after Notification.N failed ones (each reported by
+	// NotifyBucketingFailed); the file in use is current again.
+	NotifyBucketingRecovered
 )
 
 var notificationNames = [...]string{
@@ -89,6 +94,7 @@ var notificationNames = [...]string{
 	NotifyAssignmentStoreFailed: "assignment store failed",
 	NotifyAssignmentStoreState:  "assignment store state",
 	NotifyDestinationRefused:    "destination refused",
+	NotifyBucketingRecovered:    "bucketing recovered",
 }
 
 // String returns the kind in words, e.g. "status changed".
@@ -103,11 +109,16 @@ func (k NotificationKind) String() string {
 // alerts. Failures are notifications whose Err is set (Flagship's
 // on_exception_raised). Fields that do not apply to the Kind are zero.
 type Notification struct {
-	Kind      NotificationKind
-	Time      time.Time // from the client's clock (WithClock)
-	Status    Status    // NotifyStatusChanged: the new status
-	Previous  Status    // NotifyStatusChanged: the old status
-	Source    string    // NotifyBucketingUpdated: "disk" or "network"
+	Kind     NotificationKind
+	Time     time.Time // from the client's clock (WithClock)
+	Status   Status    // NotifyStatusChanged: the new status
+	Previous Status    // NotifyStatusChanged: the old status
+	Source   string    // NotifyBucketingUpdated: "disk" or "network"
+	// Keys are, for NotifyBucketingUpdated, the flag keys whose
+	// definition (the campaigns setting them, their targeting,
+	// allocations or values) differs from the previous file's: every key
+	// of the first file loaded. Sorted; shared, do not modify.
+	Keys      []string
 	VisitorID string
 	Key       string // NotifyActivationFailed: the flag key
 	Sink      string // delivery notifications: the destination's name

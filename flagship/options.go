@@ -86,6 +86,7 @@ type config struct {
 	cacheDir    string
 	logger      *slog.Logger
 	notify      NotificationHandler
+	observer    Observer
 	now         func() time.Time
 	clockSet    bool    // WithClock was given
 	errs        []error // problems found while applying options

@@ -108,6 +108,12 @@ func readmeFlagshipDefaults(c config) map[string]func(*testing.T) string {
 			}
 			return code("slog.Default()") // New's choice for a nil logger
 		},
+		"WithObserver": func(*testing.T) string {
+			if c.observer != nil {
+				return fmt.Sprintf("defaultConfig().observer is %T", c.observer)
+			}
+			return "none"
+		},
 		"WithNotifications": func(*testing.T) string {
 			if c.notify != nil {
 				return fmt.Sprintf("defaultConfig().notify is %T", c.notify)
