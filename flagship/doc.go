@@ -89,6 +89,21 @@
 // failed, synchronize failed, batch sent, ...), failures being those whose
 // Err is set (Flagship's on_exception_raised). [NotificationFunc] adapts a
 // function, and [LogNotifications] writes notifications to a logger.
+// [Client.Subscribe] adds handlers to a running client, for integrations
+// that wrap a client they were given (an OpenFeature provider following
+// configuration changes: [NotifyBucketingUpdated] names the flag keys that
+// changed).
+//
+// # Metrics and tracing
+//
+// An [Observer] ([WithObserver]) measures the client: it is told of the
+// start and end of each decision, bucketing download, batch send and
+// enqueue ([Op], [OpResult]), with a context it may put a span in, gets
+// every notification, and may read the client's gauges (Status,
+// QueueStats, AssignmentStats, BucketingStatus). The core imports no
+// metrics library; github.com/seed27eed597/flagship-go/contrib/otel
+// implements an Observer with OpenTelemetry. Without one, the request
+// path pays a nil check.
 //
 // # Delivery
 //
@@ -158,6 +173,7 @@
 //     without $HOME (see Disk).
 //   - [WithLogger]: default slog.Default().
 //   - [WithNotifications]: default none.
+//   - [WithObserver]: default none.
 //   - [WithClock]: default time.Now.
 //
 // An option given twice keeps the last value; a struct option replaces
