@@ -312,7 +312,7 @@ func (c *Client) setStatus(ctx context.Context, s Status) {
 // emit sends n, stamped, to the notification handler, the observer and
 // the subscribers.
 func (c *Client) emit(ctx context.Context, n Notification) {
-	n.Time = c.cfg.now()
+	n.Time, n.EnvID = c.cfg.now(), c.envID
 	c.notify.OnNotification(ctx, n)
 	if c.observer != nil {
 		c.observer.OnNotification(ctx, n)
@@ -485,7 +485,9 @@ func (d clientDecider) DecideConsent(ctx context.Context, r decision.Request, co
 	}
 	ctx, span := c.startOp(ctx, Op{Kind: OpDecide, URL: c.decideURL})
 	res, err := d.decide(ctx, r, consented)
-	span.end(decisionResult(res, err))
+	if span.done != nil {
+		span.end(decisionResult(res, err))
+	}
 	return res, err
 }
 
@@ -539,7 +541,9 @@ func (t clientTracker) enqueue(ctx context.Context, r hits.Record, wait bool) er
 	}
 	ctx, span := c.startOp(ctx, Op{Kind: OpEnqueue, Record: r.Kind(), Async: !wait})
 	err := t.enqueue1(ctx, r, wait)
-	span.end(OpResult{Err: err})
+	if span.done != nil {
+		span.end(OpResult{Err: err})
+	}
 	return err
 }
 

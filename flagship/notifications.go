@@ -109,11 +109,14 @@ func (k NotificationKind) String() string {
 // alerts. Failures are notifications whose Err is set (Flagship's
 // on_exception_raised). Fields that do not apply to the Kind are zero.
 type Notification struct {
-	Kind     NotificationKind
-	Time     time.Time // from the client's clock (WithClock)
-	Status   Status    // NotifyStatusChanged: the new status
-	Previous Status    // NotifyStatusChanged: the old status
-	Source   string    // NotifyBucketingUpdated: "disk" or "network"
+	Kind NotificationKind
+	Time time.Time // from the client's clock (WithClock)
+	// EnvID is the client's environment id, for handlers serving
+	// several clients.
+	EnvID    string
+	Status   Status // NotifyStatusChanged: the new status
+	Previous Status // NotifyStatusChanged: the old status
+	Source   string // NotifyBucketingUpdated: "disk" or "network"
 	// Keys are, for NotifyBucketingUpdated, the flag keys whose
 	// definition (the campaigns setting them, their targeting,
 	// allocations or values) differs from the previous file's: every key

@@ -53,6 +53,9 @@ func (c *Client) startOp(ctx context.Context, op Op) (context.Context, opSpan) {
 	}
 	op.EnvID, op.Mode = c.envID, c.cfg.mode
 	ctx, done := c.observer.StartOp(ctx, op)
+	if done == nil {
+		return ctx, opSpan{} // not measured: no clock read
+	}
 	return ctx, opSpan{op: op, start: time.Now(), done: done}
 }
 
@@ -75,6 +78,9 @@ func (s opSpan) end(r OpResult) {
 // decisionResult fills in what a decision's outcome tells.
 func decisionResult(d decision.Decision, err error) OpResult {
 	r := OpResult{Err: err, Campaigns: len(d.Campaigns), Panic: d.Panic}
+	if err == nil {
+		return r
+	}
 	if apiErr := (*decision.APIError)(nil); errors.As(err, &apiErr) {
 		r.StatusCode = apiErr.StatusCode
 	}

@@ -36,7 +36,9 @@ type Observer interface {
 	// StartOp is called as op begins. It returns the context op runs
 	// under and the function called once when op ends; it may return ctx
 	// itself and a function that is not a closure, which allocates
-	// nothing.
+	// nothing, or a nil function when it does not want the outcome (the
+	// client then reads no clock for op: an observer sampling decisions
+	// pays for the ones it samples only).
 	StartOp(ctx context.Context, op Op) (context.Context, func(OpResult))
 	// OnNotification receives every notification of the client.
 	OnNotification(ctx context.Context, n Notification)
@@ -120,9 +122,10 @@ type OpResult struct {
 	// Err is nil on success. For OpEnqueue it is the refusal: see
 	// [RefusalReason].
 	Err error
-	// StatusCode is the HTTP status of the answer when there was one
-	// (OpDecide in DecisionAPI mode, OpFetchBucketing, OpSendBatch to
-	// an HTTP destination when the sink reports it), else 0.
+	// StatusCode is the HTTP status of a refusal (OpDecide in
+	// DecisionAPI mode, OpSendBatch to an HTTP destination) and of every
+	// answer to OpFetchBucketing (200 or 304 on success); 0 when no
+	// answer came or the call succeeded.
 	StatusCode int
 	// Campaigns is the number of campaigns the visitor is assigned to
 	// (OpDecide).

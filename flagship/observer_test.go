@@ -377,3 +377,34 @@ func TestObserverInMemoryQueue(t *testing.T) {
 	assert.NoError(t, sends[0].Err)
 	require.NoError(t, c.Close(context.Background()))
 }
+
+// nilEndObserver wants no outcome: StartOp returns a nil function.
+type nilEndObserver struct{ starts atomic.Int32 }
+
+func (*nilEndObserver) Attach(*flagship.Client) func() { return nil }
+func (o *nilEndObserver) StartOp(ctx context.Context, _ flagship.Op) (context.Context, func(flagship.OpResult)) {
+	o.starts.Add(1)
+	return ctx, nil
+}
+func (*nilEndObserver) OnNotification(context.Context, flagship.Notification) {}
+
+// TestObserverNilEnd: an observer may return a nil end function (and a
+// nil detach): the operations run as usual.
+func TestObserverNilEnd(t *testing.T) {
+	srv := abServer(t)
+	obs := &nilEndObserver{}
+	h := &syncEvents{}
+	c, err := flagship.New(t.Context(), srv.EnvID(), "key", append(srv.Options(), flagship.WithMode(flagship.Bucketing),
+		flagship.WithObserver(obs), flagship.WithNotifications(h))...)
+	require.NoError(t, err)
+	v, err := c.NewVisitor("v1", nil)
+	require.NoError(t, err)
+	require.NoError(t, v.Synchronize(t.Context()))
+	assert.Equal(t, "green", v.String("btn-color", "blue"))
+	require.NoError(t, v.SendHit(t.Context(), hits.Page{URL: "https://a.example/"}))
+	require.NoError(t, c.Close(context.Background()))
+	assert.GreaterOrEqual(t, obs.starts.Load(), int32(3), "fetch, decide, enqueue, send")
+	for _, n := range h.of(flagship.NotifyStatusChanged) {
+		assert.Equal(t, srv.EnvID(), n.EnvID, "notifications name their environment")
+	}
+}
