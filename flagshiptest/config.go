@@ -25,6 +25,7 @@ type handlerConfig struct {
 	apiKey    string
 	now       func() time.Time
 	onReceive func(Receipt) // WithOnReceive
+	access    AdminAccess   // WithAdminAccess
 }
 
 // WithBucketingFile makes the handler serve data, a bucketing.json file,

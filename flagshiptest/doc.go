@@ -1,10 +1,11 @@
 // Package flagshiptest runs a local, in-process Flagship server for tests
 // of code that uses the SDK, in the manner of net/http/httptest. It serves
 // the Decision API, the activation endpoint, the bucketing file and the
-// hits endpoint of one environment, decides with the SDK's own bucketing
-// engine, checks and records everything it receives, lets tests change its
-// data mid-test and injects failures. It never touches the network beyond
-// the loopback interface.
+// hits endpoint of one environment, and the management API (Remote
+// Control API) of its account over the same campaigns; it decides with
+// the SDK's own bucketing engine, checks and records everything it
+// receives, lets tests change its data mid-test and injects failures. It
+// never touches the network beyond the loopback interface.
 //
 // # Usage
 //
@@ -73,21 +74,96 @@
 //     every item are checked (spec §7.2, §7.3, §7.5) and the whole batch
 //     is refused with a 400 naming the first problem if any is invalid;
 //     200 with {} on success.
+//   - /v1/accounts/{account}/...: the management API (Remote Control API
+//     spec §3.1), every route: account_environments (list, get), …/panic,
+//     …/users (GET, PUT, DELETE), …/goals, …/campaigns (and …/toggle),
+//     …/variation_groups, …/variations, projects (and …/toggle), flags
+//     (and flags/usage, always empty), targeting_keys. See "Management
+//     API" below.
+//   - POST /{account}/token?expires_in=N: tokens of the management API
+//     (spec §2.2), for a JSON body with grant_type client_credentials
+//     (client_id, client_secret, scope) or refresh_token (client_id,
+//     refresh_token). expires_in 0 or absent: a token that never expires.
+//     Refusals are OAuth errors, 400 {"error": "invalid_client", ...}.
+//   - GET /token?access_token=T: what the token is (spec §2.3); 400 for an
+//     unknown, expired or revoked one.
 //
 // Any other path is a 404 and another method a 405 with an Allow header
 // (the self-hosted decision API answers 400 to a wrong method; a 405 tells
 // a wrong method apart from a bad body). A trailing slash is accepted on
-// the decision, activation and events routes.
+// the decision, activation, events and management routes.
 //
 // # Recorded data
 //
 // [Handler.Hits], [Handler.Activations], [Handler.DecisionRequests] and
 // [Handler.Bodies] return copies of what was accepted, in arrival order;
-// refused and faulted requests record nothing. [Handler.BucketingRequests]
+// refused and faulted requests record nothing. [Handler.AdminRequests]
+// returns every request of the management and token routes, refused
+// and faulted ones included. [Handler.BucketingRequests]
 // and [Handler.FaultedRequests] count requests. [Handler.Reset] forgets it
 // all. [WithOnReceive] reports each hit and activation as it is recorded,
 // and each request of hits or activations refused with its reason, to a
 // function of yours ("flagship serve --verbose" logs them with it).
+//
+// # Management API
+//
+// The handler's account ([AdminAccess], by default account "acc", client
+// "client", secret "secret", see [WithAdminAccess]) has one environment,
+// the handler's. Its campaigns are the handler's: what SDKs get, the
+// bucketing file and the Decision API's answers, is the projection of
+// the active ones (spec §9.5), in creation order, with bucket ranges
+// [0, 100], "every visitor" for a variation group without targeting, and
+// modification type FLAG unless another is given. A campaign created
+// through the API is a draft until switched active; pausing,
+// interrupting or deleting it removes it from the file. The environment's
+// panic switch (PATCH …/panic {"panic": "on"}) is [Handler.SetPanic]'s.
+//
+// Campaigns set in code ([WithCampaigns], [Handler.SetCampaigns],
+// [WithBucketingFile], [Handler.SetBucketingFile]) replace the
+// environment's, those of the API included, and are active campaigns of
+// the API with the same ids, targeting and variations, no project and no
+// names unless they have some. They are served as set until the API edits
+// them: an edit (a PATCH of the campaign, a change to one of its groups or
+// variations) must leave a campaign valid for the API (a project,
+// variation names, one reference per group, allocations summing to 100),
+// and the campaign is then served from its management form, keeping the
+// bucket ranges it was set with, but not what that form can't hold (a
+// rule's provider, an operator the API does not know). A switch
+// (toggle) changes no content. A file's top-level fields stay as set: its
+// own "panic" (which the API's switch can't end, see [Handler.SetPanic])
+// and its accountSettings.enabled1V1T show on the environment as panic
+// and single_assignment. A campaign whose id is empty or repeats an
+// earlier one's is served but not managed: the API can't name it.
+//
+// Calls need "Authorization: Bearer" and a token of the token route:
+// missing, unknown, expired or revoked tokens get 401, another account
+// 403 (scopes are granted, never checked). Unknown ids, the environment
+// included, get 404. Lists are pages (spec §3.3): _page 0 and 1 are the
+// first, _max_per_page is 10 by default and within 1..100, and the
+// envelope has items, total_count, current_item_count, current_page,
+// items_per_page and last_page. Creating answers 201 and the object,
+// updating 200 and the object, deleting 204, toggles and panic 200 with
+// no body; PUT on a project is a PATCH. A PATCH changes the members it
+// has; a sub-collection it has (variation_groups, variations) replaces
+// the current one: children with the id of a current one update it, those
+// without an id are new, the others are deleted (spec §3.4). Read-only
+// members (id, status, created_at, updated_at) are ignored in requests.
+// Invalid requests get 400 with {"message": "path: problem; ...",
+// "errors": {"path": ["problem"]}}: the rules of the admin package's
+// Validate methods, plus the spec's (spec §9.3): integer allocations, a
+// project that exists, a description on create, known states, roles and
+// goal vocabularies, unique flag names (case-insensitive) and targeting
+// key names. A change to a group or variation is checked as a change of
+// its campaign and named by its path there.
+//
+// [Server.AdminClient] returns an admin client of the server;
+// [Server.AdminOptions] the options that point one at it. The knobs:
+// [Handler.SetAdminRateLimit] (429 with Retry-After),
+// [Handler.ExpireAdminTokens], [Handler.RevokeAdminAccess] and
+// [Handler.SetAdminAccess], [Handler.SetPublicationDelay] (changes reach
+// SDKs later, like a CDN), and [Handler.FailNext] with [RouteAdmin] or
+// [RouteToken] for errors and latency. [Handler.AdminRequests] records
+// every request of those routes, refused ones included.
 //
 // # Changing data and injecting failures
 //
@@ -102,6 +178,11 @@
 //
 // Handler and Server are safe for concurrent use. The package imports no
 // assertion library: helpers take a testing.TB.
+//
+// The management API keeps everything in memory, with no limit but the
+// rate limit you set; its ids are random, like Flagship's (20-character
+// xids). Scopes, the scheduler, goals and allocation_config are stored
+// and echoed, never applied.
 //
 // Decisions are fresh: there is no assignment history, so trigger_hit and
 // activations don't make later decisions sticky. The single-campaign and

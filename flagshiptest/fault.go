@@ -14,7 +14,8 @@ import (
 // Status, Drop the connection, or add Latency.
 type Fault struct {
 	// Route is the route the fault applies to: [RouteDecision],
-	// [RouteActivate], [RouteBucketing] or [RouteEvents]; "" means any.
+	// [RouteActivate], [RouteBucketing], [RouteEvents], [RouteAdmin] or
+	// [RouteToken]; "" means any.
 	Route string
 	// Status, if not 0, is the status of the answer (200-599), sent
 	// instead of serving the request. A 200 with a Body injects a bad
@@ -72,7 +73,7 @@ func (f *Fault) validate() error {
 	var problem string
 	switch {
 	case f.Route != "" && f.Route != RouteDecision && f.Route != RouteActivate &&
-		f.Route != RouteBucketing && f.Route != RouteEvents:
+		f.Route != RouteBucketing && f.Route != RouteEvents && f.Route != RouteAdmin && f.Route != RouteToken:
 		problem = fmt.Sprintf("unknown route %q", f.Route)
 	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
 		problem = fmt.Sprintf("status %d not in 200-599", f.Status)

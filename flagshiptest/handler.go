@@ -31,8 +31,9 @@ const (
 const maxBody = 8 << 20
 
 // Handler serves the Flagship API of one environment: the Decision API,
-// the activation endpoint, the bucketing file and the hits endpoint (see
-// the package documentation for the routes). It decides with the SDK's
+// the activation endpoint, the bucketing file and the hits endpoint, and
+// the management API of its account (see the package documentation for
+// the routes). It decides with the SDK's
 // bucketing engine over the file it serves, validates and records what it
 // receives, and can change its data and inject failures at any time.
 //
@@ -63,6 +64,8 @@ type Handler struct {
 	bucketingRequests int
 	faulted           int
 	faults            []pendingFault
+	// The management API: the state SDKs get a projection of.
+	adm adminState
 }
 
 // content is one bucketing file, as set and in panic mode. It is
@@ -70,6 +73,8 @@ type Handler struct {
 type content struct {
 	base, panicked       []byte
 	baseCfg, panickedCfg *bucketing.Config
+	// file is the file parsed, a copy of its own for the management state.
+	file *bucketing.File
 }
 
 // NewHandler returns a handler for the environment envID serving the
@@ -110,8 +115,10 @@ func NewHandler(envID string, opts ...HandlerOption) (*Handler, error) {
 		done:      make(chan struct{}),
 		bodies:    map[string][][]byte{},
 	}
+	h.adm.access = cfg.access.withDefaults()
+	h.adm.tokens, h.adm.refresh = map[string]*adminToken{}, map[string]*adminToken{}
 	h.mu.Lock()
-	h.setContentLocked(c)
+	h.adoptLocked(c)
 	h.mu.Unlock()
 	return h, nil
 }
@@ -129,6 +136,7 @@ func prepare(data []byte) (*content, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
 	c := &content{base: data, panicked: data, baseCfg: cfg, panickedCfg: cfg}
+	c.file, _ = bucketing.Parse(data) // parsed above
 	if !file.Panic {
 		pf := *file
 		pf.Panic = true
@@ -158,6 +166,11 @@ func prepareCampaigns(cs []bucketing.Campaign) (*content, error) {
 // reject the file, SetBucketingFile returns an error wrapping
 // [ErrInvalidOptions] and bucketing.ErrInvalidFile and the current file is
 // kept.
+//
+// The file's campaigns replace the environment's, in the management API
+// too, where they are active (see "Management API" in the package
+// documentation); the file is served byte for byte until the API changes
+// a campaign.
 func (h *Handler) SetBucketingFile(data []byte) error {
 	c, err := prepare(bytes.Clone(data))
 	if err != nil {
@@ -165,7 +178,7 @@ func (h *Handler) SetBucketingFile(data []byte) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.setContentLocked(c)
+	h.adoptLocked(c)
 	return nil
 }
 
@@ -176,6 +189,9 @@ func (h *Handler) SetBucketingFile(data []byte) error {
 // encoded or Flagship would reject them, it returns an error wrapping
 // [ErrInvalidOptions] and the current file is kept; [Server.SetCampaigns]
 // fails the test instead.
+//
+// The campaigns replace the environment's, in the management API too,
+// where they are active; those created through the API are gone.
 func (h *Handler) SetCampaigns(c ...bucketing.Campaign) error {
 	ct, err := prepareCampaigns(c)
 	if err != nil {
@@ -183,7 +199,7 @@ func (h *Handler) SetCampaigns(c ...bucketing.Campaign) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.setContentLocked(ct)
+	h.adoptLocked(ct)
 	return nil
 }
 
@@ -191,17 +207,18 @@ func (h *Handler) SetCampaigns(c ...bucketing.Campaign) error {
 // answers {"visitorId":...,"campaigns":[],"panic":true} and the bucketing
 // file is served with "panic": true (the current file re-encoded, see
 // [Handler.SetCampaigns]). SetPanic(false) can't end a panic declared by
-// the bucketing file itself.
+// the bucketing file itself. It is the switch of the management API's
+// PATCH …/panic, served at once.
 func (h *Handler) SetPanic(on bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.panic = on
-	h.setContentLocked(h.content)
+	h.adm.panic = on
+	h.publishNowLocked()
 }
 
-// setContentLocked makes c current; Last-Modified and the ETag change
-// whenever the served bytes do. h.mu is held.
-func (h *Handler) setContentLocked(c *content) {
+// setContentAtLocked makes c current, published at; Last-Modified and the
+// ETag change whenever the served bytes do. h.mu is held.
+func (h *Handler) setContentAtLocked(c *content, at time.Time) {
 	h.content = c
 	served, cfg := c.base, c.baseCfg
 	if h.panic {
@@ -212,7 +229,7 @@ func (h *Handler) setContentLocked(c *content) {
 		h.served, h.etag = served, `"`+hex.EncodeToString(sum[:16])+`"`
 		// Last-Modified has a resolution of one second: keep it
 		// increasing so that If-Modified-Since sees every change.
-		lm := h.now().UTC().Truncate(time.Second)
+		lm := at.UTC().Truncate(time.Second)
 		if !h.modified.IsZero() && !lm.After(h.modified) {
 			lm = h.modified.Add(time.Second)
 		}
@@ -289,8 +306,9 @@ func (h *Handler) Bodies(route string) [][]byte {
 	return out
 }
 
-// Reset forgets everything received and counted, and the pending faults.
-// The file served and panic mode are kept.
+// Reset forgets everything received and counted, the management API's
+// requests included, and the pending faults. The file served, panic mode
+// and the management state (campaigns, projects, tokens...) are kept.
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -298,6 +316,7 @@ func (h *Handler) Reset() {
 	h.bodies = map[string][][]byte{}
 	h.bucketingRequests, h.faulted = 0, 0
 	h.faults = nil
+	h.adm.requests = nil
 }
 
 // stop ends pending fault latencies at once (their requests get no
@@ -310,9 +329,15 @@ func (h *Handler) stop() {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route, env := classify(r.URL.Path)
-	if route == "" {
+	switch route {
+	case "":
 		writeMessage(w, http.StatusNotFound, "not found: "+r.URL.Path)
 		return
+	case RouteAdmin, RouteToken:
+		h.serveManagement(w, r, route)
+		return
+	case RouteDecision, RouteBucketing:
+		h.publishDue()
 	}
 	if allow := allowedMethods(route); !slices.Contains(allow, r.Method) {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
@@ -342,9 +367,15 @@ func classify(path string) (route, env string) {
 		return RouteActivate, ""
 	case "/events", "/events/":
 		return RouteEvents, ""
+	case "/token":
+		return RouteToken, ""
 	}
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	switch {
+	case parts[0] == "v1" && len(parts) > 1:
+		return RouteAdmin, ""
+	case len(parts) == 2 && parts[1] == "token" && parts[0] != "":
+		return RouteToken, parts[0]
 	case len(parts) == 2 && parts[1] == "bucketing.json" && parts[0] != "":
 		return RouteBucketing, parts[0]
 	case (len(parts) == 3 || len(parts) == 4 && parts[3] == "") &&

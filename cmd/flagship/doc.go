@@ -51,13 +51,20 @@
 //
 // # serve
 //
-//	flagship serve --bucketing FILE [--addr HOST:PORT] [--env ENV] [--api-key KEY]
+//	flagship serve [--bucketing FILE] [--addr HOST:PORT] [--env ENV] [--api-key KEY]
 //	               [--allow-remote] [--verbose]
+//	               [--account ID] [--client-id ID] [--client-secret SECRET]
 //
 // Serve runs [flagshiptest.Handler] for one environment, deciding from the
-// bucketing FILE, until interrupted: the Decision API, the activation
-// endpoint, the bucketing file and the hits endpoint, checking what it
-// receives as strictly as package flagshiptest does. The first line of
+// bucketing FILE (without one, from no campaign), until interrupted: the
+// Decision API, the activation endpoint, the bucketing file and the hits
+// endpoint, checking what it receives as strictly as package flagshiptest
+// does, and the management API (Remote Control API) over the same
+// campaigns, at URL/v1/accounts/{account}/... with tokens at
+// POST URL/{account}/token. Its access is --account, --client-id and
+// --client-secret, else $FLAGSHIP_ACCOUNT_ID, $FLAGSHIP_CLIENT_ID and
+// $FLAGSHIP_CLIENT_SECRET, else acc, client and secret; the start-up log
+// never prints a secret given by flag or variable. The first line of
 // standard output is the server's base URL; the routes are listed on
 // standard error. --addr defaults to 127.0.0.1:8080 (port 0 picks a free
 // port) and must be a loopback address unless --allow-remote is given.
@@ -66,6 +73,20 @@
 // that x-api-key. --verbose logs to standard error every request, and
 // every hit and activation received, as it is recorded (its type, visitor
 // id and main fields) or refused (with the reason the server answers).
+//
+// # admin
+//
+//	flagship admin RESOURCE VERB [--env ENV_ID] [--file FILE] [--json]
+//	               [--base-url URL] [--auth-url URL] [--timeout D] [ARGS]
+//
+// Admin manages an account through Flagship's Remote Control API (package
+// [github.com/seed27eed597/flagship-go/admin]): list and get environments,
+// projects, campaigns, flags, targeting keys, goals and users; create or
+// update a campaign from a JSON file, checked before it is sent; switch a
+// campaign; turn an environment's panic mode on or off. Credentials come
+// from FLAGSHIP_ACCOUNT_ID, FLAGSHIP_CLIENT_ID and FLAGSHIP_CLIENT_SECRET.
+// --base-url (with its /v1) points it at another server, such as
+// "flagship serve"; "flagship admin -h" lists every command.
 //
 // # queue
 //

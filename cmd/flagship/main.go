@@ -13,8 +13,9 @@ import (
 const usage = `Usage: flagship <command> [flags]
 
 flagship evaluates a Flagship bucketing file locally, exactly as the
-SDK's bucketing mode does, without calling the Decision API, and inspects
-the SDK's event queue files.
+SDK's bucketing mode does, without calling the Decision API, inspects
+the SDK's event queue files, runs a local Flagship, and manages an
+account through Flagship's Remote Control API.
 
 Commands:
   decide    decide the campaigns of visitors: every line of a JSON Lines
@@ -22,7 +23,9 @@ Commands:
   explain   explain, campaign by campaign, why one visitor is or is not
             assigned a variation
   serve     run a local Flagship server (Decision API, activation,
-            bucketing file, hits) for tests, deciding from a bucketing file
+            bucketing file, hits, management API) for tests
+  admin     manage an account through the Remote Control API: campaigns,
+            projects, flags, targeting keys, goals, users, panic
   queue     inspect and repair an SDK's event queue file: stats, peek,
             dead letters, replay, compact
   version   print the SDK, Go and build versions of this tool
@@ -53,6 +56,8 @@ func lookup(name string) command {
 		return runQueue
 	case "version":
 		return runVersion
+	case "admin":
+		return runAdmin
 	}
 	return nil
 }

@@ -10,21 +10,37 @@ import (
 	"log"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"time"
 
+	"github.com/seed27eed597/flagship-go/admin"
 	"github.com/seed27eed597/flagship-go/flagshiptest"
 )
 
 const serveUsage = `Usage:
-  flagship serve --bucketing FILE [--addr HOST:PORT] [--env ENV] [--api-key KEY]
+  flagship serve [--bucketing FILE] [--addr HOST:PORT] [--env ENV] [--api-key KEY]
+                 [--account ID] [--client-id ID] [--client-secret SECRET]
                  [--allow-remote] [--verbose]
 
 Serve runs a local Flagship server for one environment, deciding from the
-bucketing FILE, until interrupted. It serves the Decision API, the activation
-endpoint, the bucketing file and the hits endpoint, checks what it receives
-as strictly as the flagshiptest package does, and answers 400 with a message
-naming the problem to anything invalid.
+bucketing FILE (by default, from no campaigns), until interrupted. It serves
+the Decision API, the activation endpoint, the bucketing file and the hits
+endpoint, checks what it receives as strictly as the flagshiptest package
+does, and answers 400 with a message naming the problem to anything invalid.
+
+It also serves the management API (Remote Control API) of the account
+--account over the same campaigns: at URL/v1/accounts/{account}/..., with
+tokens from POST URL/{account}/token for the credentials --client-id and
+--client-secret. A campaign created and switched on through it appears in
+the bucketing file and the Decision API's answers; environment panic set
+through it puts SDKs in panic mode. The FILE's campaigns are active
+campaigns there. Point "flagship admin" at it with --base-url URL/v1 and
+FLAGSHIP_ACCOUNT_ID, FLAGSHIP_CLIENT_ID and FLAGSHIP_CLIENT_SECRET set to
+the same account and credentials, or the Go client with
+admin.WithBaseURL(URL + "/v1") and admin.WithAuthURL(URL). The credentials
+default to those variables, else to the test credentials acc, client and
+secret; a secret given by flag or variable is never printed.
 
 The first line of standard output is the server's base URL; the Go option
 and the routes are listed on standard error. Point an SDK at it with the base
@@ -36,7 +52,8 @@ which sets the Decision API (URL/v2), activation (URL/v2/activate), hits
 (URL/events) and bucketing file (URL/{env}/bucketing.json) endpoints.
 
 It listens on a loopback address only, unless --allow-remote is given: it
-has no authentication beyond --api-key and records everything it receives.
+has no authentication beyond --api-key and the management API's
+credentials, and records everything it receives.
 
 Flags:
 `
@@ -51,36 +68,40 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprint(fs.Output(), serveUsage)
 		fs.PrintDefaults()
 	}
-	var bucketingFile, addr, env, apiKey string
+	var bucketingFile, addr, env, apiKey, account, clientID, clientSecret string
 	var allowRemote, verbose bool
-	fs.StringVar(&bucketingFile, "bucketing", "", "the bucketing `file` to serve and decide from (required)")
+	fs.StringVar(&bucketingFile, "bucketing", "", "the bucketing `file` to serve and decide from; - is standard input (default: no campaigns)")
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "the `address` to listen on; port 0 picks a free port")
 	fs.StringVar(&env, "env", flagshiptest.EnvID, "the environment `id`")
 	fs.StringVar(&apiKey, "api-key", "", "if set, the Decision API requires this x-api-key `key` (default $FLAGSHIP_API_KEY, which keeps it out of ps and shell history)")
+	fs.StringVar(&account, "account", "", "the management API's account `id` (default $FLAGSHIP_ACCOUNT_ID, else "+flagshiptest.DefaultAdminAccountID+")")
+	fs.StringVar(&clientID, "client-id", "", "the client `id` the token route accepts (default $FLAGSHIP_CLIENT_ID, else "+flagshiptest.DefaultAdminClientID+")")
+	fs.StringVar(&clientSecret, "client-secret", "", "the client `secret` the token route accepts (default $FLAGSHIP_CLIENT_SECRET, which keeps it out of ps and shell history, else "+flagshiptest.DefaultAdminClientSecret+")")
 	fs.BoolVar(&allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	fs.BoolVar(&verbose, "verbose", false, "log every request, and every hit and activation received (accepted, or refused with the reason), to standard error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case bucketingFile == "":
-		return usageError(fs, "--bucketing is required")
-	case env == "":
+	if env == "" {
 		return usageError(fs, "--env must not be empty")
 	}
 	if apiKey == "" {
 		apiKey = os.Getenv("FLAGSHIP_API_KEY")
 	}
+	access, secretFrom := serveAccess(account, clientID, clientSecret)
 	if err := checkLoopback(addr, allowRemote); err != nil {
 		return usageError(fs, "%v", err)
 	}
 
-	data, err := readInput(bucketingFile, stdin)
-	if err != nil {
-		return err
-	}
 	logger := log.New(stderr, "flagship serve: ", 0) // safe for concurrent use
-	opts := []flagshiptest.HandlerOption{flagshiptest.WithBucketingFile(data), flagshiptest.WithAPIKey(apiKey)}
+	opts := []flagshiptest.HandlerOption{flagshiptest.WithAPIKey(apiKey), flagshiptest.WithAdminAccess(access)}
+	if bucketingFile != "" {
+		data, err := readInput(bucketingFile, stdin)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, flagshiptest.WithBucketingFile(data))
+	}
 	if verbose {
 		opts = append(opts, flagshiptest.WithOnReceive(logReceipt(logger)))
 	}
@@ -88,6 +109,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return badInput("%s: %w", displayName(bucketingFile), err)
 	}
+	access = h.AdminAccess()
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -112,13 +134,19 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		ln.Close()
 		return fmt.Errorf("write output: %w", err)
 	}
-	logger.Printf("environment %s, bucketing file %s", env, displayName(bucketingFile))
+	if bucketingFile != "" {
+		logger.Printf("environment %s, bucketing file %s", env, displayName(bucketingFile))
+	} else {
+		logger.Printf("environment %s, no bucketing file: no campaigns until the management API creates some", env)
+	}
 	logger.Printf("base URL %s; point the Go SDK at it with:", url)
 	logger.Printf("  flagship.WithEndpoints(flagship.Endpoints{Base: %q})", url)
 	logger.Printf("  Decision API  POST %s/v2/%s/campaigns", url, env)
 	logger.Printf("  activation    POST %s/v2/activate", url)
 	logger.Printf("  bucketing     GET  %s/%s/bucketing.json", url, env)
 	logger.Printf("  hits          POST %s/events", url)
+	logger.Printf("  management    %s/v1/accounts/%s/... (flagship admin --base-url %s/v1)", url, access.AccountID, url)
+	logger.Printf("  token         POST %s/%s/token (client id %q, client secret %s)", url, access.AccountID, access.Credentials.ClientID, secretFrom)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -138,6 +166,30 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	logger.Printf("stopped")
 	return nil
+}
+
+// serveAccess returns the management API's access of the flags, each
+// defaulting to its FLAGSHIP_* variable, else to flagshiptest's default,
+// and says where the secret comes from, for the start-up log: never the
+// secret itself, unless it is the well-known default.
+func serveAccess(account, clientID, secret string) (flagshiptest.AdminAccess, string) {
+	if account == "" {
+		account = os.Getenv("FLAGSHIP_ACCOUNT_ID")
+	}
+	if clientID == "" {
+		clientID = os.Getenv("FLAGSHIP_CLIENT_ID")
+	}
+	from := "from --client-secret"
+	if secret == "" {
+		secret, from = os.Getenv("FLAGSHIP_CLIENT_SECRET"), "from $FLAGSHIP_CLIENT_SECRET"
+	}
+	if secret == "" {
+		from = fmt.Sprintf("the default %q", flagshiptest.DefaultAdminClientSecret)
+	}
+	return flagshiptest.AdminAccess{
+		AccountID:   account,
+		Credentials: admin.Credentials{ClientID: clientID, ClientSecret: admin.Secret(secret)},
+	}, from
 }
 
 // checkLoopback refuses an address that is not a loopback IP or
@@ -163,12 +215,25 @@ func logRequests(next http.Handler, logger *log.Logger) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		line := fmt.Sprintf("%s %s %d %v", r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond))
+		line := fmt.Sprintf("%s %s %d %v", r.Method, loggedURI(r.URL), rec.status, time.Since(start).Round(time.Microsecond))
 		if rec.status >= 400 {
 			line += " " + string(bytes.TrimSpace(rec.buf))
 		}
 		logger.Print(line)
 	})
+}
+
+// loggedURI returns the request URI of u with the value of an
+// access_token query parameter (token introspection) redacted.
+func loggedURI(u *neturl.URL) string {
+	q := u.Query()
+	if !q.Has("access_token") {
+		return u.RequestURI()
+	}
+	q.Set("access_token", "REDACTED")
+	c := *u
+	c.RawQuery = q.Encode()
+	return c.RequestURI()
 }
 
 // statusRecorder records the status of a response and the start of an

@@ -168,7 +168,6 @@ func TestServeErrors(t *testing.T) {
 		give       []string
 		wantStderr string
 	}{
-		{name: "no bucketing", give: []string{"--addr", "127.0.0.1:0"}, wantStderr: "flagship serve: --bucketing is required"},
 		{name: "empty env", give: []string{"--bucketing", good, "--env", ""}, wantStderr: "flagship serve: --env must not be empty"},
 		{name: "all interfaces", give: []string{"--bucketing", good, "--addr", ":0"}, wantStderr: `--addr ":0" is not a loopback address; add --allow-remote`},
 		{name: "remote", give: []string{"--bucketing", good, "--addr", "0.0.0.0:0"}, wantStderr: `--addr "0.0.0.0:0" is not a loopback address`},
@@ -234,7 +233,9 @@ func TestCheckLoopback(t *testing.T) {
 func TestServeHelp(t *testing.T) {
 	got := runCLI(t, "", "help", "serve")
 	assert.Equal(t, 0, got.code)
-	assert.Contains(t, got.stdout, "flagship serve --bucketing FILE [--addr HOST:PORT]")
+	assert.Contains(t, got.stdout, "flagship serve [--bucketing FILE] [--addr HOST:PORT]")
+	assert.Contains(t, got.stdout, "-client-secret")
+	assert.Contains(t, got.stdout, "management API")
 	assert.Contains(t, got.stdout, "-allow-remote")
 	got = runCLI(t, "", "help")
 	assert.Contains(t, got.stdout, "  serve     run a local Flagship server")
