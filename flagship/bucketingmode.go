@@ -123,6 +123,13 @@ func (c *Client) waitFirstFile(ctx context.Context) error {
 	if c.Ready() {
 		return nil // the file arrived as ctx ended
 	}
+	select {
+	case err := <-c.refused:
+		// Refused as ctx ended: the refusal, not the wait, is the answer,
+		// whichever case select picked.
+		return fmt.Errorf("flagship: download bucketing file: %w: %w", ErrUnauthorized, err)
+	default:
+	}
 	st := c.poller.Status()
 	if st.Err != nil {
 		return fmt.Errorf("%w: no bucketing file yet when New's context ended (the client keeps downloading it in the background; %d failed downloads): %w",
