@@ -6,7 +6,7 @@ FUZZTIME ?= 2m
 # without -race rather than not at all.
 RACE ?= $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: test test-root test-bench test-kafka test-redis test-openfeature test-otel bench bench-kafka lint fmt demo demo-kafka fuzz test-peers bench-peers
+.PHONY: test test-root test-bench test-kafka test-redis test-openfeature test-otel bench bench-kafka lint fmt demo demo-kafka fuzz test-peers bench-peers conformance conformance-go conformance-js
 
 test: test-root test-bench test-kafka test-peers test-redis test-openfeature test-otel
 
@@ -44,6 +44,20 @@ test-openfeature:
 test-otel:
 	cd contrib/otel && $(GO) test $(RACE) -count=1 ./...
 
+# The conformance suite runs Flagship's own SDKs against `flagship serve`
+# on 127.0.0.1: Go SDK v2 (conformance/gosdkv2, a module of its own so
+# that the SDK never depends on it) and the JS SDK.
+conformance: conformance-go conformance-js
+
+conformance-go:
+	cd conformance/gosdkv2 && $(GO) test -count=1 ./...
+
+# Flagship's JS SDK (@flagship.io/js-sdk, pinned by package-lock.json) in
+# both modes against `flagship serve`, its hosts rewritten to 127.0.0.1
+# (conformance/jssdk/README.md); needs Node 18+ and npm.
+conformance-js:
+	cd conformance/jssdk && npm ci --no-audit --no-fund && npm test
+
 bench-kafka:
 	cd kafkatest && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
 
@@ -80,6 +94,8 @@ lint:
 	cd contrib/otel && $(STATICCHECK) ./...
 	cd peerbench && $(GO) vet ./...
 	cd peerbench && $(STATICCHECK) ./...
+	cd conformance/gosdkv2 && $(GO) vet ./...
+	cd conformance/gosdkv2 && $(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 fmt:

@@ -1,6 +1,7 @@
 package eventqueue_test
 
 import (
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -16,8 +17,9 @@ import (
 )
 
 // TestPoisonHitThroughHTTP: one hit the events endpoint refuses in a batch
-// of 100 → the 99 others are delivered, in order, and the refused one is
-// in the dead letters with the server's reason.
+// of 100 → the server answers 207 naming it, the 99 others are delivered,
+// in order, in that one request, and the refused one is in the dead
+// letters with the server's reason: nothing is split, nothing sent twice.
 func TestPoisonHitThroughHTTP(t *testing.T) {
 	srv := flagshiptest.NewServer(t)
 	sink, err := httpsink.New(httpsink.Options{EventsURL: srv.URL + "/events", ActivateURL: srv.URL + "/v2/activate"})
@@ -51,15 +53,20 @@ func TestPoisonHitThroughHTTP(t *testing.T) {
 		if want == 42 {
 			want++
 		}
-		assert.Equal(t, strconv.Itoa(want), h.Fields["el"], "neighbours delivered in order")
+		assert.Equal(t, strconv.Itoa(want), h.Fields["el"], "neighbours delivered in order, none twice")
 		want++
 	}
+	assert.Len(t, srv.Bodies(flagshiptest.RouteEvents), 1, "one request: nothing split or sent again")
+	refused := srv.Refusals()
+	require.Len(t, refused, 1)
+	assert.Equal(t, 42, refused[0].Index)
+	assert.Equal(t, http.StatusMultiStatus, refused[0].Status)
 	dead, err := q.DeadLetters(10)
 	require.NoError(t, err)
 	require.Len(t, dead, 1)
 	assert.Equal(t, recs[42].ID(), dead[0].Record.ID())
-	assert.Contains(t, dead[0].Reason, "400")
-	assert.Contains(t, dead[0].Reason, "ec", "the server's reason names the field")
+	assert.Contains(t, dead[0].Reason, "207")
+	assert.Contains(t, dead[0].Reason, "h[42].ec", "the server's reason names the field")
 	st := sinkStats(t, q, "http")
 	assert.EqualValues(t, 99, st.Sent)
 	assert.EqualValues(t, 1, st.DeadLettered)

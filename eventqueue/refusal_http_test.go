@@ -287,8 +287,8 @@ func TestProxyRefusingEverything(t *testing.T) {
 // TestContentRefusalIsolatedAfterProxyRefusal: a batch of 10 hits, one
 // of which the collector refuses for its content, first meets a proxy
 // answering 400 to everything (nothing dead-lettered), then the
-// collector: the bad hit alone is isolated and dead-lettered with the
-// collector's reason, its 9 neighbours are delivered in order.
+// collector: it names the bad hit in a 207, which alone is dead-lettered
+// with the collector's reason, its 9 neighbours are delivered in order.
 func TestContentRefusalIsolatedAfterProxyRefusal(t *testing.T) {
 	g := newGateway(t)
 	g.set("", refusalAnswer{status: http.StatusBadRequest, body: "Bad Request"})
@@ -320,8 +320,8 @@ func TestContentRefusalIsolatedAfterProxyRefusal(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, dead, 1, "the bad hit alone")
 	assert.Equal(t, recs[6].ID(), dead[0].Record.ID())
-	assert.Contains(t, dead[0].Reason, "status 400")
-	assert.Contains(t, dead[0].Reason, "ec", "the collector's reason names the field")
+	assert.Contains(t, dead[0].Reason, "status 207")
+	assert.Contains(t, dead[0].Reason, "h[6].ec", "the collector's reason names the field")
 	st := sinkStats(t, q, "hits")
 	assert.EqualValues(t, 9, st.Sent)
 	assert.EqualValues(t, 1, st.DeadLettered)

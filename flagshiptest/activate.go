@@ -1,6 +1,7 @@
 package flagshiptest
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -66,10 +67,12 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-// parseActivation parses an activation body, single or batch shape. The
-// batch shape is recognised by its "batch" member; its top-level cid is
-// copied into every item.
-func parseActivation(body []byte) ([]activationItem, error) {
+// parseActivation parses an activation body, single or batch shape, and
+// judges its items. The batch shape is recognised by its "batch" member;
+// its top-level cid is copied into every item. It returns an error for a
+// body refused as a whole (not a JSON object, a batch's problem, a batch
+// of another environment).
+func (h *Handler) parseActivation(body []byte) ([]judged, error) {
 	ms, err := members(body)
 	if err != nil {
 		return nil, err
@@ -79,8 +82,9 @@ func parseActivation(body []byte) ([]activationItem, error) {
 		isBatch = isBatch || m.key == "batch"
 	}
 	if !isBatch {
-		it, err := parseActivationItem("", ms, body)
-		return []activationItem{it}, err
+		raw := json.RawMessage(bytes.TrimSpace(body))
+		it, err := parseActivationItem("", ms, raw)
+		return []judged{h.judgeActivation(it, err)}, nil
 	}
 	var cid string
 	var batch json.RawMessage
@@ -104,6 +108,9 @@ func parseActivation(body []byte) ([]activationItem, error) {
 	if batch[0] != '[' {
 		return nil, wantErr("batch", "an array", batch)
 	}
+	if cid != "" && cid != h.envID {
+		return nil, flagshipMessage(invalidCid)
+	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(batch, &raws); err != nil {
 		return nil, ferr("batch", "%v", err)
@@ -111,23 +118,58 @@ func parseActivation(body []byte) ([]activationItem, error) {
 	if len(raws) == 0 {
 		return nil, ferr("batch", "must not be empty")
 	}
-	items := make([]activationItem, len(raws))
+	items := make([]judged, len(raws))
 	for i, raw := range raws {
 		p := "batch[" + strconv.Itoa(i) + "]"
 		if raw[0] != '{' {
-			return nil, wantErr(p, "an object", raw)
+			items[i] = judged{raw: raw, err: wantErr(p, "an object", raw)}
+			continue
 		}
 		ims, err := members(raw)
 		if err != nil {
-			return nil, ferr(p, "%v", err)
+			items[i] = judged{raw: raw, err: ferr(p, "%v", err)}
+			continue
 		}
-		if items[i], err = parseActivationItem(p, ims, raw); err != nil {
-			return nil, err
-		}
-		items[i].cid = cid
+		it, err := parseActivationItem(p, ims, raw)
+		it.cid = cid
+		items[i] = h.judgeActivation(it, err)
 	}
 	return items, nil
 }
+
+// judgeActivation judges an item parsed with err: its mandatory fields
+// and its environment.
+func (h *Handler) judgeActivation(it activationItem, err error) judged {
+	switch {
+	case err != nil:
+	case mandatoryMessage(&it) != "":
+		err = flagshipMessage(mandatoryMessage(&it))
+	case it.cid != h.envID:
+		err = flagshipMessage(invalidCid)
+	}
+	if err != nil {
+		return judged{raw: it.raw, err: err}
+	}
+	return judged{raw: it.raw, rec: Record{Kind: KindActivation, Activation: &Activation{
+		EnvID:            it.cid,
+		VisitorID:        it.vid,
+		AnonymousID:      it.aid,
+		VariationGroupID: it.caid,
+		VariationID:      it.vaid,
+		QueueTime:        time.Duration(it.qt) * time.Millisecond,
+		QA:               it.qa,
+		Raw:              it.raw,
+	}}}
+}
+
+// invalidCid is the self-hosted server's message for another cid.
+const invalidCid = "Invalid cid."
+
+// flagshipMessage is a refusal whose message is Flagship's own, as is
+// (capitalised, with a full stop, or a JSON document).
+type flagshipMessage string
+
+func (m flagshipMessage) Error() string { return string(m) }
 
 // mandatoryMessage is the self-hosted server's message for missing
 // fields: a JSON document in a string.
@@ -155,40 +197,12 @@ func (h *Handler) serveActivate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	items, err := parseActivation(body)
+	items, err := h.parseActivation(body)
 	if err != nil {
-		h.refuse(w, RouteActivate, http.StatusBadRequest, err.Error(), body)
+		h.refuseRequest(w, RouteActivate, http.StatusBadRequest, err.Error(), body)
 		return
 	}
-	for i := range items {
-		if msg := mandatoryMessage(&items[i]); msg != "" {
-			h.refuse(w, RouteActivate, http.StatusBadRequest, msg, body)
-			return
-		}
-		if items[i].cid != h.envID {
-			h.refuse(w, RouteActivate, http.StatusBadRequest, "Invalid cid.", body)
-			return
-		}
-	}
-	h.mu.Lock()
-	now := h.now()
-	n := len(h.activations)
-	for _, it := range items {
-		h.activations = append(h.activations, Activation{
-			EnvID:            it.cid,
-			VisitorID:        it.vid,
-			AnonymousID:      it.aid,
-			VariationGroupID: it.caid,
-			VariationID:      it.vaid,
-			QueueTime:        time.Duration(it.qt) * time.Millisecond,
-			QA:               it.qa,
-			Raw:              it.raw,
-			Received:         now,
-		})
-	}
-	h.bodies[RouteActivate] = append(h.bodies[RouteActivate], body)
-	rs := h.receiptsLocked(RouteActivate, len(h.hits), n)
-	h.mu.Unlock()
-	h.deliver(rs)
-	w.WriteHeader(http.StatusNoContent)
+	h.settle(w, RouteActivate, body, items, func(w http.ResponseWriter) {
+		w.WriteHeader(http.StatusNoContent)
+	})
 }

@@ -74,7 +74,7 @@ func TestActivateBadRequests(t *testing.T) {
 		{name: "empty object", give: `{}`, wantBody: mandatory("caid", "cid", "vaid", "vid")},
 		{name: "null vid", give: `{"cid":"` + env + `","vid":null,"caid":"vg","vaid":"var"}`, wantBody: mandatory("vid")},
 		{name: "batch without cid", give: `{"batch":[{"vid":"v","caid":"vg","vaid":"var"}]}`, wantBody: mandatory("cid")},
-		{name: "batch item without vaid", give: `{"cid":"` + env + `","batch":[{"vid":"v","caid":"vg","vaid":"var"},{"vid":"v","caid":"vg"}]}`, wantBody: mandatory("vaid")},
+		{name: "batch items without vaid", give: `{"cid":"` + env + `","batch":[{"vid":"v","caid":"vg"},{"vid":"v"}]}`, wantBody: mandatory("vaid")},
 	}
 	s := flagshiptest.NewServer(t)
 	for _, tt := range tests {
@@ -86,6 +86,30 @@ func TestActivateBadRequests(t *testing.T) {
 	}
 	assert.Empty(t, s.Activations())
 	assert.Empty(t, s.Bodies(flagshiptest.RouteActivate))
+	assert.Len(t, s.Refusals(), len(tests)+1, "one per request, two for the two items")
+}
+
+// TestActivateBatchPartial checks that an activation batch is judged item
+// by item: 207 naming the refused one, the others recorded.
+func TestActivateBatchPartial(t *testing.T) {
+	s := flagshiptest.NewServer(t)
+	body := `{"cid":"` + env + `","batch":[{"vid":"v1","caid":"vg","vaid":"var"},{"vid":"v2","caid":"vg"},{"vid":"v3","caid":"vg","vaid":"var","x":1}]}`
+	got := post(t, s, "/v2/activate", body)
+	require.Equal(t, http.StatusMultiStatus, got.status)
+	mandatory := `{\"status\":\"error\",\"errors\":{\"vaid\":\"Field is mandatory.\"}}`
+	assert.JSONEq(t, `{"message":"`+mandatory+`","accepted":1,"refused":[`+
+		`{"index":1,"reason":"`+mandatory+`"},{"index":2,"reason":"batch[2].x: unknown field"}]}`, got.body)
+	acts := s.Activations()
+	require.Len(t, acts, 1)
+	assert.Equal(t, "v1", acts[0].VisitorID)
+	assert.Equal(t, [][]byte{[]byte(body)}, s.Bodies(flagshiptest.RouteActivate))
+	refused := s.Refusals()
+	require.Len(t, refused, 2)
+	assert.Equal(t, flagshiptest.Refusal{Route: flagshiptest.RouteActivate, Index: 1, Status: http.StatusMultiStatus,
+		Reason: `{"status":"error","errors":{"vaid":"Field is mandatory."}}`, Item: []byte(`{"vid":"v2","caid":"vg"}`),
+		VisitorID: "v2", Received: refused[0].Received}, refused[0])
+	assert.Equal(t, 2, refused[1].Index)
+	assert.Equal(t, "v3", refused[1].VisitorID)
 }
 
 func TestActivateStrictParsing(t *testing.T) {
@@ -123,6 +147,7 @@ func TestActivateStrictParsing(t *testing.T) {
 		})
 	}
 	assert.Empty(t, s.Activations())
+	assert.Len(t, s.Refusals(), len(tests))
 }
 
 func TestActivateAccepted(t *testing.T) {

@@ -26,6 +26,8 @@ type handlerConfig struct {
 	now       func() time.Time
 	onReceive func(Receipt) // WithOnReceive
 	access    AdminAccess   // WithAdminAccess
+	// validation is WithValidation's level.
+	validation Validation
 }
 
 // WithBucketingFile makes the handler serve data, a bucketing.json file,

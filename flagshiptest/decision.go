@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/seed27eed597/flagship-go/decision"
@@ -165,7 +166,7 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, env stri
 	headers.Del("x-api-key")
 	h.mu.Lock()
 	now := h.now()
-	nh, na := len(h.hits), len(h.activations)
+	n := len(h.records)
 	h.decisions = append(h.decisions, DecisionRequest{
 		EnvID:         env,
 		VisitorID:     req.visitorID,
@@ -183,9 +184,13 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, env stri
 	})
 	h.bodies[RouteDecision] = append(h.bodies[RouteDecision], body)
 	// Server-side side effects (spec §2.7).
+	if r.URL.Query().Get("sendContextEvent") != "false" && notFalse(req.consent) && len(req.context) > 0 && !d.Panic {
+		hit := h.contextHit(req, now)
+		h.addLocked(Record{Kind: KindHit, Route: RouteDecision, Hit: &hit})
+	}
 	if notFalse(req.triggerHit) && notFalse(req.activate) {
 		for _, c := range d.Campaigns {
-			h.activations = append(h.activations, Activation{
+			h.addLocked(Record{Kind: KindActivation, Route: RouteDecision, Activation: &Activation{
 				EnvID:            env,
 				VisitorID:        req.visitorID,
 				AnonymousID:      req.anonymousID,
@@ -193,17 +198,33 @@ func (h *Handler) serveDecision(w http.ResponseWriter, r *http.Request, env stri
 				VariationID:      c.Variation.ID,
 				Received:         now,
 				FromDecision:     true,
-			})
+			}})
 		}
 	}
-	if r.URL.Query().Get("sendContextEvent") != "false" && notFalse(req.consent) && len(req.context) > 0 && !d.Panic {
-		h.hits = append(h.hits, h.contextHit(req, now))
-	}
-	rs := h.receiptsLocked(RouteDecision, nh, na)
+	served := h.served
+	rs := h.receiptsFromLocked(n, nil)
 	h.mu.Unlock()
 	h.deliver(rs)
 
-	writeJSON(w, http.StatusOK, toWireDecision(d))
+	out := toWireDecision(d)
+	if wantsAccountSettings(r.URL.Query()) {
+		out.Extras = &wireExtras{AccountSettings: accountSettingsOf(served)}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// wantsAccountSettings reports whether a decision request asks for the
+// account settings: extras=accountSettings, or extras[]=accountSettings
+// as Flagship's JS SDK sends it (spec §2.2).
+func wantsAccountSettings(q url.Values) bool {
+	for _, k := range []string{"extras", "extras[]"} {
+		for _, v := range q[k] {
+			if v == "accountSettings" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // notFalse reports whether an optional bool is not explicitly false.
@@ -251,6 +272,13 @@ type wireDecision struct {
 	VisitorID string             `json:"visitorId"`
 	Campaigns []wireDecisionCamp `json:"campaigns"`
 	Panic     bool               `json:"panic,omitempty"`
+	Extras    *wireExtras        `json:"extras,omitempty"`
+}
+
+// wireExtras is the extras member of a decision answer, for a request
+// asking extras=accountSettings (spec §2.2, §2.4).
+type wireExtras struct {
+	AccountSettings json.RawMessage `json:"accountSettings"`
 }
 
 type wireDecisionCamp struct {

@@ -173,7 +173,8 @@ func TestDecisionRoutes(t *testing.T) {
 		{name: "GET", giveMethod: "GET", givePath: decisionPath(), wantStatus: 405, wantBody: `"message":"method GET not allowed"`},
 		{name: "single campaign", giveMethod: "POST", givePath: decisionPath() + "/c_banner", wantStatus: 404, wantBody: `"message":"not found: `},
 		{name: "flags", giveMethod: "POST", givePath: "/v2/" + flagshiptest.EnvID + "/flags", wantStatus: 404},
-		{name: "root", giveMethod: "GET", givePath: "/", wantStatus: 404},
+		{name: "root", giveMethod: "GET", givePath: "/", wantStatus: 405}, // the collector's
+		{name: "unknown", giveMethod: "POST", givePath: "/nothing", wantStatus: 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

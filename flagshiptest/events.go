@@ -3,14 +3,13 @@ package flagshiptest
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
-// Hit types the events route accepts (spec §7.2; CAMPAIGN hits are the
-// server's own and activations go to the activation route).
+// Hit types the events route accepts (spec §7.2): Strict refuses
+// CAMPAIGN hits, the server's own (activations go to the activation
+// route), which Compatible accepts.
 const (
 	hitPageview    = "PAGEVIEW"
 	hitScreenview  = "SCREENVIEW"
@@ -18,6 +17,7 @@ const (
 	hitItem        = "ITEM"
 	hitEvent       = "EVENT"
 	hitSegment     = "SEGMENT"
+	hitCampaign    = "CAMPAIGN"
 )
 
 // Event categories (spec §7.3).
@@ -26,39 +26,12 @@ const (
 	categoryUserEngagement = "User Engagement"
 )
 
-func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
-	body, ok := h.readReceived(w, r, RouteEvents)
-	if !ok {
-		return
-	}
-	hits, err := h.parseBatch(body)
-	if err != nil {
-		h.refuse(w, RouteEvents, http.StatusBadRequest, err.Error(), body)
-		return
-	}
-	h.mu.Lock()
-	now := h.now()
-	for i := range hits {
-		hits[i].Received = now
-	}
-	n := len(h.hits)
-	h.hits = append(h.hits, hits...)
-	h.bodies[RouteEvents] = append(h.bodies[RouteEvents], body)
-	rs := h.receiptsLocked(RouteEvents, n, len(h.activations))
-	h.mu.Unlock()
-	h.deliver(rs)
-	writeJSON(w, http.StatusOK, struct{}{})
-}
-
-// parseBatch validates a BATCH envelope (spec §7.1) and every one of its
-// items (§7.2, §7.3, §7.5), all or nothing.
-func (h *Handler) parseBatch(body []byte) ([]Hit, error) {
-	ms, err := members(body)
-	if err != nil {
-		return nil, err
-	}
+// strictEnvelope checks a BATCH envelope (spec §7.1) as Strict does, and
+// returns its cid and items: every field required, none unknown, no null.
+func (h *Handler) strictEnvelope(ms []member) (string, []json.RawMessage, error) {
 	var cid string
 	var items json.RawMessage
+	var err error
 	seen := map[string]bool{}
 	for _, m := range ms {
 		seen[m.key] = true
@@ -82,28 +55,22 @@ func (h *Handler) parseBatch(body []byte) ([]Hit, error) {
 			err = ferr(m.key, "unknown field of a BATCH envelope")
 		}
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 	}
 	for _, k := range [...]string{"cid", "ds", "t", "h"} {
 		if !seen[k] {
-			return nil, ferr(k, "required")
+			return "", nil, ferr(k, "required")
 		}
 	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(items, &raws); err != nil {
-		return nil, ferr("h", "%v", err)
+		return "", nil, ferr("h", "%v", err)
 	}
 	if len(raws) == 0 {
-		return nil, ferr("h", "must not be empty")
+		return "", nil, ferr("h", "must not be empty")
 	}
-	hits := make([]Hit, len(raws))
-	for i, raw := range raws {
-		if hits[i], err = parseHit("h["+strconv.Itoa(i)+"]", raw, cid); err != nil {
-			return nil, err
-		}
-	}
-	return hits, nil
+	return cid, raws, nil
 }
 
 func equals(path string, raw []byte, want string) error {
@@ -114,7 +81,8 @@ func equals(path string, raw []byte, want string) error {
 	return err
 }
 
-// parseHit validates one item of a batch.
+// parseHit validates one hit, an item of a batch whose cid is cid or a
+// single hit (path "", cid the handler's), as Strict does.
 func parseHit(path string, raw json.RawMessage, cid string) (Hit, error) {
 	hit := Hit{EnvID: cid, Raw: raw}
 	if raw[0] != '{' {
@@ -126,7 +94,7 @@ func parseHit(path string, raw json.RawMessage, cid string) (Hit, error) {
 	}
 	for _, m := range ms {
 		if m.key == "t" {
-			hit.Type, err = str(path+".t", m.value)
+			hit.Type, err = str(joinPath(path, "t"), m.value)
 			if err != nil {
 				return hit, err
 			}
@@ -135,14 +103,14 @@ func parseHit(path string, raw json.RawMessage, cid string) (Hit, error) {
 	switch hit.Type {
 	case hitPageview, hitScreenview, hitTransaction, hitItem, hitEvent, hitSegment:
 	case "":
-		return hit, ferr(path+".t", "required")
+		return hit, ferr(joinPath(path, "t"), "required")
 	default:
-		return hit, ferr(path+".t", "unknown hit type %s", quote(hit.Type))
+		return hit, ferr(joinPath(path, "t"), "unknown hit type %s", quote(hit.Type))
 	}
 	seen := map[string]bool{}
 	for _, m := range ms {
 		seen[m.key] = true
-		p := path + "." + m.key
+		p := joinPath(path, m.key)
 		switch m.key {
 		case "t":
 		case "vid":
@@ -179,7 +147,7 @@ func parseHit(path string, raw json.RawMessage, cid string) (Hit, error) {
 	}
 	for _, k := range required {
 		if !seen[k] {
-			return hit, ferr(path+"."+k, "required")
+			return hit, ferr(joinPath(path, k), "required")
 		}
 	}
 	hit.Fields, _ = decodeAny(raw).(map[string]any)

@@ -126,16 +126,60 @@ func TestEventsBadItems(t *testing.T) {
 		{name: "segment number value", give: `{"t":"SEGMENT","vid":"v","s":{"age":31}}`, wantMessage: "h[1].s.age: want a string, got a number"},
 		{name: "segment bool value", give: `{"t":"SEGMENT","vid":"v","s":{"vip":true}}`, wantMessage: "h[1].s.vip: want a string, got a bool"},
 	}
-	s := flagshiptest.NewServer(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			s := flagshiptest.NewServer(t)
 			got := post(t, s, "/events", batch(validItems[0], tt.give, validItems[1]))
-			assert.Equal(t, http.StatusBadRequest, got.status)
+			// The item is refused, the others recorded.
+			assert.Equal(t, http.StatusMultiStatus, got.status)
 			assertMessage(t, got.body, tt.wantMessage)
+			var ms struct {
+				Accepted int
+				Refused  []struct {
+					Index  int
+					Reason string
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(got.body), &ms), got.body)
+			assert.Equal(t, 2, ms.Accepted)
+			require.Len(t, ms.Refused, 1, got.body)
+			assert.Equal(t, 1, ms.Refused[0].Index)
+			assert.True(t, strings.HasPrefix(ms.Refused[0].Reason, tt.wantMessage), ms.Refused[0].Reason)
+			hits := s.Hits()
+			require.Len(t, hits, 2)
+			assert.Equal(t, validItems[0], string(hits[0].Raw))
+			assert.Equal(t, validItems[1], string(hits[1].Raw))
+			refused := s.Refusals()
+			require.Len(t, refused, 1)
+			assert.Equal(t, flagshiptest.RouteEvents, refused[0].Route)
+			assert.Equal(t, 1, refused[0].Index)
+			assert.Equal(t, http.StatusMultiStatus, refused[0].Status)
+			assert.Equal(t, ms.Refused[0].Reason, refused[0].Reason)
+			assert.Equal(t, tt.give, string(refused[0].Item))
 		})
 	}
-	assert.Empty(t, s.Hits(), "a batch with an invalid item records nothing")
+}
+
+// TestEventsEveryItemRefused checks that a batch whose every item is
+// refused is a 400 naming the first, and records each refusal.
+func TestEventsEveryItemRefused(t *testing.T) {
+	s := flagshiptest.NewServer(t)
+	got := post(t, s, "/events", batch(`{"t":"PAGEVIEW","vid":"v1","dl":"/a"}`, `{"t":"EVENT","vid":"v2","ea":"a"}`))
+	assert.Equal(t, http.StatusBadRequest, got.status)
+	assert.JSONEq(t, `{"message":"h[0].dl: want an absolute URL, got \"/a\""}`, got.body)
+	assert.Empty(t, s.Hits())
 	assert.Empty(t, s.Bodies(flagshiptest.RouteEvents))
+	refused := s.Refusals()
+	require.Len(t, refused, 2)
+	for i, want := range []struct{ vid, reason string }{
+		{"v1", `h[0].dl: want an absolute URL, got "/a"`},
+		{"v2", "h[1].ec: required"},
+	} {
+		assert.Equal(t, i, refused[i].Index)
+		assert.Equal(t, http.StatusBadRequest, refused[i].Status)
+		assert.Equal(t, want.reason, refused[i].Reason)
+		assert.Equal(t, want.vid, refused[i].VisitorID)
+	}
 }
 
 func TestEventsBadEnvelope(t *testing.T) {
@@ -147,7 +191,7 @@ func TestEventsBadEnvelope(t *testing.T) {
 	}{
 		{name: "not JSON", give: `h=1`, wantMessage: "invalid JSON"},
 		{name: "array", give: `[` + item + `]`, wantMessage: "want a JSON object, got an array"},
-		{name: "single hit", give: item, wantMessage: "t: want \"BATCH\", got \"PAGEVIEW\""},
+		{name: "t of another hit and h", give: `{"cid":"` + env + `","ds":"APP","t":"PAGEVIEW","h":[` + item + `]}`, wantMessage: "t: want \"BATCH\", got \"PAGEVIEW\""},
 		{name: "no cid", give: `{"ds":"APP","t":"BATCH","h":[` + item + `]}`, wantMessage: "cid: required"},
 		{name: "wrong cid", give: `{"cid":"env_other","ds":"APP","t":"BATCH","h":[` + item + `]}`, wantMessage: `cid: unknown environment id "env_other"`},
 		{name: "empty cid", give: `{"cid":"","ds":"APP","t":"BATCH","h":[` + item + `]}`, wantMessage: "cid: must not be empty"},
@@ -169,6 +213,12 @@ func TestEventsBadEnvelope(t *testing.T) {
 		})
 	}
 	assert.Empty(t, s.Hits())
+	refused := s.Refusals()
+	require.Len(t, refused, len(tests))
+	for i, r := range refused {
+		assert.Equal(t, -1, r.Index, "the request is refused as a whole")
+		assert.Equal(t, tests[i].give, string(r.Item))
+	}
 }
 
 func TestEventsTooLarge(t *testing.T) {
@@ -176,4 +226,8 @@ func TestEventsTooLarge(t *testing.T) {
 	got := post(t, s, "/events", `{"cid":"`+strings.Repeat("x", 9<<20)+`"}`)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, got.status)
 	assert.Contains(t, got.body, `"message":"request body larger than`)
+	refused := s.Refusals()
+	require.Len(t, refused, 1)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, refused[0].Status)
+	assert.Equal(t, -1, refused[0].Index)
 }

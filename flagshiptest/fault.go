@@ -14,8 +14,10 @@ import (
 // Status, Drop the connection, or add Latency.
 type Fault struct {
 	// Route is the route the fault applies to: [RouteDecision],
-	// [RouteActivate], [RouteBucketing], [RouteEvents], [RouteAdmin] or
-	// [RouteToken]; "" means any.
+	// [RouteActivate], [RouteBucketing], [RouteEvents],
+	// [RouteAccountSettings], [RouteAnalytics], [RouteTroubleshooting],
+	// [RouteContextEvents], [RouteAdmin] or [RouteToken]; "" means any
+	// (the records route, [RecordsPath], is never faulted).
 	Route string
 	// Status, if not 0, is the status of the answer (200-599), sent
 	// instead of serving the request. A 200 with a Body injects a bad
@@ -35,6 +37,16 @@ type Fault struct {
 	// Body is the body sent with Status, as is (with Content-Type
 	// application/json). Empty means no body.
 	Body string
+}
+
+// faultRoute reports whether a Fault may name route.
+func faultRoute(route string) bool {
+	switch route {
+	case RouteDecision, RouteActivate, RouteBucketing, RouteEvents, RouteAccountSettings,
+		RouteAnalytics, RouteTroubleshooting, RouteContextEvents, RouteAdmin, RouteToken:
+		return true
+	}
+	return false
 }
 
 type pendingFault struct {
@@ -72,8 +84,7 @@ func (h *Handler) FailNext(n int, f Fault) error {
 func (f *Fault) validate() error {
 	var problem string
 	switch {
-	case f.Route != "" && f.Route != RouteDecision && f.Route != RouteActivate &&
-		f.Route != RouteBucketing && f.Route != RouteEvents && f.Route != RouteAdmin && f.Route != RouteToken:
+	case f.Route != "" && !faultRoute(f.Route):
 		problem = fmt.Sprintf("unknown route %q", f.Route)
 	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
 		problem = fmt.Sprintf("status %d not in 200-599", f.Status)

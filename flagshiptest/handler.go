@@ -18,33 +18,47 @@ import (
 	"github.com/seed27eed597/flagship-go/bucketing"
 )
 
-// Route names, as used by [Fault] and [Handler.Bodies].
+// Route names, as used by [Fault], [Handler.Bodies] and [Record].
 const (
-	RouteDecision  = "decision"  // POST /v2/{envID}/campaigns
-	RouteActivate  = "activate"  // POST /v2/activate
-	RouteBucketing = "bucketing" // GET /{envID}/bucketing.json
-	RouteEvents    = "events"    // POST /events
+	RouteDecision        = "decision"        // POST /v2/{envID}/campaigns
+	RouteActivate        = "activate"        // POST /v2/activate
+	RouteBucketing       = "bucketing"       // GET /{envID}/bucketing.json
+	RouteEvents          = "events"          // POST / and POST /events: the collector's hits
+	RouteAccountSettings = "accountSettings" // GET /{envID}/accountSettings.json
+	RouteAnalytics       = "analytics"       // POST /analytics: usage hits
+	RouteTroubleshooting = "troubleshooting" // POST /troubleshooting: troubleshooting hits
+	RouteContextEvents   = "contextEvents"   // POST /v2/{envID}/events: context events
 )
+
+// RecordsPath is the path of the records route: GET answers what the
+// handler recorded as JSON, DELETE forgets it (see "Records route" in
+// the package documentation). No Flagship route uses it.
+const RecordsPath = "/_flagshiptest/records"
 
 // maxBody bounds request bodies (Flagship's SDKs cap a hits batch at
 // 2.5 MB).
 const maxBody = 8 << 20
 
 // Handler serves the Flagship API of one environment: the Decision API,
-// the activation endpoint, the bucketing file and the hits endpoint, and
-// the management API of its account (see the package documentation for
-// the routes). It decides with the SDK's
-// bucketing engine over the file it serves, validates and records what it
+// the activation endpoint, the bucketing file and account settings, the
+// collector (hits, usage and troubleshooting hits), the context events
+// endpoint, and the management API of its account (see the package
+// documentation for the routes). It decides with the SDK's bucketing
+// engine over the file it serves, validates and records what it
 // receives, and can change its data and inject failures at any time.
 //
 // A Handler is safe for concurrent use. It needs no testing.TB: mount it in
 // any server or mux. Build one with [NewHandler].
 type Handler struct {
-	envID     string
-	apiKey    string
-	now       func() time.Time
-	engine    *bucketing.Engine
-	onReceive func(Receipt) // WithOnReceive; nil: none
+	envID      string
+	apiKey     string
+	validation Validation
+	// trackUnread makes the handler keep the refusals no test read
+	// (unread): a Server's, which reports them when the test ends.
+	trackUnread bool
+	now         func() time.Time
+	engine      *bucketing.Engine
+	onReceive   func(Receipt) // WithOnReceive; nil: none
 	// done is closed by stop: pending fault latencies end at once.
 	done     chan struct{}
 	stopOnce sync.Once
@@ -63,7 +77,14 @@ type Handler struct {
 	bodies            map[string][][]byte
 	bucketingRequests int
 	faulted           int
-	faults            []pendingFault
+	// records holds everything recorded, every kind, in arrival order;
+	// hits, activations and refusals hold their kinds again, for their
+	// accessors. seq numbers the records (never reset).
+	records  []Record
+	refusals []Refusal
+	unread   []Refusal // refusals not read yet (trackUnread)
+	seq      int
+	faults   []pendingFault
 	// The management API: the state SDKs get a projection of.
 	adm adminState
 }
@@ -107,13 +128,14 @@ func NewHandler(envID string, opts ...HandlerOption) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{
-		envID:     envID,
-		apiKey:    cfg.apiKey,
-		now:       cfg.now,
-		engine:    bucketing.NewEngine(bucketing.Options{}),
-		onReceive: cfg.onReceive,
-		done:      make(chan struct{}),
-		bodies:    map[string][][]byte{},
+		envID:      envID,
+		apiKey:     cfg.apiKey,
+		validation: cfg.validation,
+		now:        cfg.now,
+		engine:     bucketing.NewEngine(bucketing.Options{}),
+		onReceive:  cfg.onReceive,
+		done:       make(chan struct{}),
+		bodies:     map[string][][]byte{},
 	}
 	h.adm.access = cfg.access.withDefaults()
 	h.adm.tokens, h.adm.refresh = map[string]*adminToken{}, map[string]*adminToken{}
@@ -239,8 +261,9 @@ func (h *Handler) setContentAtLocked(c *content, at time.Time) {
 }
 
 // Hits returns copies of the hits accepted so far, in arrival order: the
-// items of the batches posted to the events route and the SEGMENT hits of
-// Decision API calls ([Hit.FromDecision]).
+// hits posted to the collector (the items accepted of BATCH envelopes,
+// and single hits) and the SEGMENT hits of Decision API calls
+// ([Hit.FromDecision]).
 func (h *Handler) Hits() []Hit {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -292,10 +315,11 @@ func (h *Handler) FaultedRequests() int {
 	return h.faulted
 }
 
-// Bodies returns copies of the bodies of the requests accepted on route
-// ([RouteEvents], [RouteActivate] or [RouteDecision]), in arrival order:
-// the exact bytes the client sent, for golden comparisons. Other routes
-// have none.
+// Bodies returns copies of the bodies of the requests accepted, at least
+// in part, on route ([RouteEvents], [RouteActivate], [RouteDecision],
+// [RouteAnalytics], [RouteTroubleshooting] or [RouteContextEvents]), in
+// arrival order: the exact bytes the client sent, for golden
+// comparisons. Other routes have none.
 func (h *Handler) Bodies(route string) [][]byte {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -308,11 +332,14 @@ func (h *Handler) Bodies(route string) [][]byte {
 
 // Reset forgets everything received and counted, the management API's
 // requests included, and the pending faults. The file served, panic mode
-// and the management state (campaigns, projects, tokens...) are kept.
+// and the management state (campaigns, projects, tokens...) are kept, and
+// so is the numbering of records (Record.Seq goes on), and the refusals a
+// [Server] will report if the test never reads them.
 func (h *Handler) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.hits, h.activations, h.decisions = nil, nil, nil
+	h.records, h.refusals = nil, nil
 	h.bodies = map[string][][]byte{}
 	h.bucketingRequests, h.faulted = 0, 0
 	h.faults = nil
@@ -336,7 +363,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case RouteAdmin, RouteToken:
 		h.serveManagement(w, r, route)
 		return
-	case RouteDecision, RouteBucketing:
+	case routeRecords:
+		h.serveRecords(w, r)
+		return
+	case RouteDecision, RouteBucketing, RouteAccountSettings:
 		h.publishDue()
 	}
 	if allow := allowedMethods(route); !slices.Contains(allow, r.Method) {
@@ -356,19 +386,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveBucketing(w, r, env)
 	case RouteEvents:
 		h.serveEvents(w, r)
+	case RouteAccountSettings:
+		h.serveAccountSettings(w, r, env)
+	case RouteAnalytics, RouteTroubleshooting:
+		h.serveTelemetry(w, r, route)
+	case RouteContextEvents:
+		h.serveContextEvent(w, r, env)
 	}
 }
 
-// classify returns the route of path and, for the decision and bucketing
-// routes, the environment id it names; "" if there is none.
+// routeRecords is the route of RecordsPath (no Fault applies to it).
+const routeRecords = "records"
+
+// classify returns the route of path and, for the routes under an
+// environment id, the id it names; "" if there is none.
 func classify(path string) (route, env string) {
 	switch path {
 	case "/v2/activate", "/v2/activate/":
 		return RouteActivate, ""
-	case "/events", "/events/":
+	case "/", "/events", "/events/":
 		return RouteEvents, ""
+	case "/analytics", "/analytics/", "/events/analytics", "/events/analytics/":
+		return RouteAnalytics, ""
+	case "/troubleshooting", "/troubleshooting/", "/events/troubleshooting", "/events/troubleshooting/":
+		return RouteTroubleshooting, ""
 	case "/token":
 		return RouteToken, ""
+	case RecordsPath, RecordsPath + "/":
+		return routeRecords, ""
 	}
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	switch {
@@ -378,15 +423,20 @@ func classify(path string) (route, env string) {
 		return RouteToken, parts[0]
 	case len(parts) == 2 && parts[1] == "bucketing.json" && parts[0] != "":
 		return RouteBucketing, parts[0]
+	case len(parts) == 2 && parts[1] == "accountSettings.json" && parts[0] != "":
+		return RouteAccountSettings, parts[0]
 	case (len(parts) == 3 || len(parts) == 4 && parts[3] == "") &&
 		parts[0] == "v2" && parts[1] != "" && parts[2] == "campaigns":
 		return RouteDecision, parts[1]
+	case (len(parts) == 3 || len(parts) == 4 && parts[3] == "") &&
+		parts[0] == "v2" && parts[1] != "" && parts[2] == "events":
+		return RouteContextEvents, parts[1]
 	}
 	return "", ""
 }
 
 func allowedMethods(route string) []string {
-	if route == RouteBucketing {
+	if route == RouteBucketing || route == RouteAccountSettings {
 		return []string{http.MethodGet, http.MethodHead}
 	}
 	return []string{http.MethodPost}

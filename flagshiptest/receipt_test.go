@@ -149,8 +149,12 @@ func TestWithOnReceive_refusals(t *testing.T) {
 			assert.Equal(t, tt.wantReason, rs[0].Reason)
 			assert.Nil(t, rs[0].Hit)
 			assert.Nil(t, rs[0].Activation)
+			require.NotNil(t, rs[0].Refusal)
+			assert.Equal(t, flagshiptest.KindRefused, rs[0].Kind)
+			assert.Equal(t, tt.wantReason, rs[0].Refusal.Reason)
 			assert.Empty(t, s.Hits())
 			assert.Empty(t, s.Activations())
+			assert.Len(t, s.Refusals(), 1)
 		})
 	}
 }
@@ -163,4 +167,5 @@ func TestWithOnReceive_bodyOfRefusal(t *testing.T) {
 	rs := r.all()
 	require.Len(t, rs, 1)
 	assert.Equal(t, body, string(rs[0].Body))
+	assert.Len(t, s.Refusals(), 1)
 }

@@ -8,20 +8,23 @@ import (
 	"time"
 )
 
-// Hit is one hit the handler accepted: an item of a batch posted to the
-// events route, or the SEGMENT hit a Decision API call emits (spec §2.7).
+// Hit is one hit the handler accepted: an item of a BATCH envelope or a
+// single hit posted to the collector ([RouteEvents]), or the SEGMENT hit
+// a Decision API call emits (spec §2.7).
 type Hit struct {
-	// EnvID is the batch's cid.
+	// EnvID is the batch's cid, or the hit's own.
 	EnvID string
 	// Type is the item's t: "PAGEVIEW", "SCREENVIEW", "TRANSACTION",
-	// "ITEM", "EVENT" or "SEGMENT".
+	// "ITEM", "EVENT" or "SEGMENT" ("CAMPAIGN" too with [Compatible]).
 	Type string
 	// VisitorID is the item's vid: the anonymous id of an authenticated
 	// visitor, else the visitor id.
 	VisitorID string
-	// CustomerID is the item's cuid, "" when null or absent.
+	// CustomerID is the item's cuid, "" when null, absent or not a
+	// string.
 	CustomerID string
-	// QueueTime is the item's qt (milliseconds on the wire); 0 if absent.
+	// QueueTime is the item's qt (milliseconds on the wire); 0 if absent
+	// (or, with [Compatible], not a non-negative integer).
 	QueueTime time.Duration
 	// Fields holds every member of the item, t, vid, cuid and qt included,
 	// as encoding/json decodes them (numbers are float64).
@@ -31,7 +34,7 @@ type Hit struct {
 	// Received is when the handler accepted it.
 	Received time.Time
 	// FromDecision reports the SEGMENT hit of a Decision API call rather
-	// than a hit posted to the events route.
+	// than a hit posted to the collector.
 	FromDecision bool
 }
 

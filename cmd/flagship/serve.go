@@ -21,13 +21,26 @@ import (
 const serveUsage = `Usage:
   flagship serve [--bucketing FILE] [--addr HOST:PORT] [--env ENV] [--api-key KEY]
                  [--account ID] [--client-id ID] [--client-secret SECRET]
-                 [--allow-remote] [--verbose]
+                 [--strict] [--allow-remote] [--verbose]
 
 Serve runs a local Flagship server for one environment, deciding from the
 bucketing FILE (by default, from no campaigns), until interrupted. It serves
-the Decision API, the activation endpoint, the bucketing file and the hits
-endpoint, checks what it receives as strictly as the flagshiptest package
-does, and answers 400 with a message naming the problem to anything invalid.
+the Decision API, the activation endpoint, the bucketing file and account
+settings, and the collector (hits, usage and troubleshooting hits), and the
+context events endpoint, so that this SDK and Flagship's own SDKs can run
+against it.
+
+It checks each hit and activation it receives: by default as Flagship's
+collector does for Flagship's own SDKs (relative page URLs, legacy fields
+and nulls accepted), with --strict as the flagshiptest package does in Go
+tests (what this SDK must send). A batch is judged item by item: the items
+accepted are recorded; the others are refused with a reason, and the answer
+is 207 with the refused items' indexes and reasons (400 when every item is
+refused, or for a malformed request).
+
+Everything received, accepted or refused with its reason, is served as JSON
+at URL/_flagshiptest/records (?since=N for the records after the Nth;
+DELETE forgets them), and logged with --verbose.
 
 It also serves the management API (Remote Control API) of the account
 --account over the same campaigns: at URL/v1/accounts/{account}/..., with
@@ -69,7 +82,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fs.PrintDefaults()
 	}
 	var bucketingFile, addr, env, apiKey, account, clientID, clientSecret string
-	var allowRemote, verbose bool
+	var allowRemote, verbose, strict bool
 	fs.StringVar(&bucketingFile, "bucketing", "", "the bucketing `file` to serve and decide from; - is standard input (default: no campaigns)")
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "the `address` to listen on; port 0 picks a free port")
 	fs.StringVar(&env, "env", flagshiptest.EnvID, "the environment `id`")
@@ -77,8 +90,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.StringVar(&account, "account", "", "the management API's account `id` (default $FLAGSHIP_ACCOUNT_ID, else "+flagshiptest.DefaultAdminAccountID+")")
 	fs.StringVar(&clientID, "client-id", "", "the client `id` the token route accepts (default $FLAGSHIP_CLIENT_ID, else "+flagshiptest.DefaultAdminClientID+")")
 	fs.StringVar(&clientSecret, "client-secret", "", "the client `secret` the token route accepts (default $FLAGSHIP_CLIENT_SECRET, which keeps it out of ps and shell history, else "+flagshiptest.DefaultAdminClientSecret+")")
+	fs.BoolVar(&strict, "strict", false, "check hits as strictly as the flagshiptest package does (what this SDK must send), instead of as Flagship's collector does for Flagship's own SDKs")
 	fs.BoolVar(&allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
-	fs.BoolVar(&verbose, "verbose", false, "log every request, and every hit and activation received (accepted, or refused with the reason), to standard error")
+	fs.BoolVar(&verbose, "verbose", false, "log every request, and everything received (hits, activations, usage and troubleshooting hits, context events; accepted, or refused with the reason), to standard error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -94,7 +108,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 
 	logger := log.New(stderr, "flagship serve: ", 0) // safe for concurrent use
-	opts := []flagshiptest.HandlerOption{flagshiptest.WithAPIKey(apiKey), flagshiptest.WithAdminAccess(access)}
+	validation := flagshiptest.Compatible
+	if strict {
+		validation = flagshiptest.Strict
+	}
+	opts := []flagshiptest.HandlerOption{flagshiptest.WithAPIKey(apiKey), flagshiptest.WithAdminAccess(access),
+		flagshiptest.WithValidation(validation)}
 	if bucketingFile != "" {
 		data, err := readInput(bucketingFile, stdin)
 		if err != nil {
@@ -144,7 +163,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	logger.Printf("  Decision API  POST %s/v2/%s/campaigns", url, env)
 	logger.Printf("  activation    POST %s/v2/activate", url)
 	logger.Printf("  bucketing     GET  %s/%s/bucketing.json", url, env)
-	logger.Printf("  hits          POST %s/events", url)
+	logger.Printf("  account       GET  %s/%s/accountSettings.json", url, env)
+	logger.Printf("  hits          POST %s/events (or %s/), checked in %s mode", url, url, validation)
+	logger.Printf("  usage         POST %s/analytics, %s/troubleshooting", url, url)
+	logger.Printf("  context       POST %s/v2/%s/events", url, env)
+	logger.Printf("  records       GET  %s%s (what was received, as JSON)", url, flagshiptest.RecordsPath)
 	logger.Printf("  management    %s/v1/accounts/%s/... (flagship admin --base-url %s/v1)", url, access.AccountID, url)
 	logger.Printf("  token         POST %s/%s/token (client id %q, client secret %s)", url, access.AccountID, access.Credentials.ClientID, secretFrom)
 

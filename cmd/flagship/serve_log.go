@@ -33,9 +33,9 @@ func hitLogFields(t string) []string {
 }
 
 // logReceipt returns the flagshiptest.WithOnReceive function of
-// --verbose: one line per hit or activation recorded, and one per request
-// of hits or activations refused, with the reason. It is safe for
-// concurrent use, as logger is.
+// --verbose: one line per hit, activation, usage or troubleshooting hit
+// and context event recorded, and one per item (or request as a whole)
+// refused, with the reason. It is safe for concurrent use, as logger is.
 func logReceipt(logger *log.Logger) func(flagshiptest.Receipt) {
 	return func(r flagshiptest.Receipt) { logger.Print(describeReceipt(r)) }
 }
@@ -44,7 +44,10 @@ func logReceipt(logger *log.Logger) func(flagshiptest.Receipt) {
 //
 //	hit PAGEVIEW accepted: vid="v1" dl="https://shop.example/"
 //	activation accepted: vid="v1" caid="vg1" vaid="var1"
-//	hits refused (400 Bad Request): h[0].dl: want an absolute URL, got "home" [vid="v1"]
+//	usage hit accepted: t="USAGE" vid="fs-1" label="SDK_CONFIG"
+//	context event accepted: vid="v1" data={"plan":"gold"}
+//	hit refused (207 Multi-Status): h[1].dl: want an absolute URL, got "home" [vid="v1"]
+//	hits refused (400 Bad Request): cid: unknown environment id "x" [vid="v1"]
 func describeReceipt(r flagshiptest.Receipt) string {
 	var b strings.Builder
 	switch {
@@ -71,17 +74,45 @@ func describeReceipt(r flagshiptest.Receipt) string {
 		if a.FromDecision {
 			b.WriteString(" (from a Decision API call)")
 		}
-	default:
-		what := "hits"
-		if r.Route == flagshiptest.RouteActivate {
-			what = "activation"
+	case r.Telemetry != nil:
+		t := r.Telemetry
+		fmt.Fprintf(&b, "%s accepted: t=%q vid=%q", what(r.Route, false), t.Type, t.VisitorID)
+		if cv, ok := t.Fields["cv"].(map[string]any); ok {
+			if label, ok := cv["label"]; ok {
+				b.WriteString(" label=" + logValue(label))
+			}
 		}
-		fmt.Fprintf(&b, "%s refused (%d %s): %s", what, r.Status, http.StatusText(r.Status), r.Reason)
-		if vid := bodyVisitor(r.Body); vid != "" {
-			fmt.Fprintf(&b, " [vid=%q]", vid)
+	case r.ContextEvent != nil:
+		e := r.ContextEvent
+		fmt.Fprintf(&b, "context event accepted: vid=%q data=%s", e.VisitorID, logValue(e.Data))
+	default:
+		whole := r.Refusal == nil || r.Refusal.Index < 0
+		fmt.Fprintf(&b, "%s refused (%d %s): %s", what(r.Route, whole), r.Status, http.StatusText(r.Status), r.Reason)
+		if r.Refusal != nil && r.Refusal.VisitorID != "" {
+			fmt.Fprintf(&b, " [vid=%q]", r.Refusal.VisitorID)
 		}
 	}
 	return b.String()
+}
+
+// what names what is received on route: one item, or a request of them
+// (whole) when it is refused as a whole.
+func what(route string, whole bool) string {
+	one, many := "hit", "hits"
+	switch route {
+	case flagshiptest.RouteActivate:
+		one, many = "activation", "activations"
+	case flagshiptest.RouteAnalytics:
+		one, many = "usage hit", "usage hits"
+	case flagshiptest.RouteTroubleshooting:
+		one, many = "troubleshooting hit", "troubleshooting hits"
+	case flagshiptest.RouteContextEvents:
+		one, many = "context event", "context event"
+	}
+	if whole {
+		return many
+	}
+	return one
 }
 
 // logValue formats a hit field as decoded by encoding/json: strings
@@ -109,32 +140,4 @@ func cut(s string) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:maxLoggedValue], "") + "…"
-}
-
-// bodyVisitor returns the visitor id of a refused request's body, best
-// effort: the vid of a single activation, or of the first item of a hits
-// batch or of an activation batch; "" if there is none.
-func bodyVisitor(body []byte) string {
-	var v struct {
-		Vid any `json:"vid"`
-		H   []struct {
-			Vid any `json:"vid"`
-		} `json:"h"`
-		Batch []struct {
-			Vid any `json:"vid"`
-		} `json:"batch"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return ""
-	}
-	vid := v.Vid
-	switch {
-	case vid != nil:
-	case len(v.H) > 0:
-		vid = v.H[0].Vid
-	case len(v.Batch) > 0:
-		vid = v.Batch[0].Vid
-	}
-	s, _ := vid.(string)
-	return s
 }

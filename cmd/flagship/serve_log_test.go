@@ -14,8 +14,9 @@ import (
 )
 
 // TestServeVerboseLogsHitsAndActivations runs "flagship serve --verbose"
-// in-process, posts hits and activations, valid and not, and checks that
-// each one is logged as it is recorded or refused. The server logs a
+// in-process, posts hits, activations, usage and troubleshooting hits and
+// context events, valid and not, and checks that each one is logged as it
+// is recorded or refused. The server logs a
 // receipt before answering, so the line is there once the POST returns.
 func TestServeVerboseLogsHitsAndActivations(t *testing.T) {
 	url, stderr, stop := startServe(t, "--bucketing", writeFile(t, "b.json", smallBucketing),
@@ -65,9 +66,54 @@ func TestServeVerboseLogsHitsAndActivations(t *testing.T) {
 		{
 			name:       "refused hit",
 			givePath:   "/events",
-			giveBody:   `{"cid":"` + env + `","ds":"APP","t":"BATCH","h":[{"t":"PAGEVIEW","vid":"v2","dl":"home"}]}`,
+			giveBody:   `{"cid":"` + env + `","ds":"APP","t":"BATCH","h":[{"t":"PAGEVIEW","vid":"v2","dl":"home"},{"t":"VISIT","vid":"v2"}]}`,
+			wantStatus: http.StatusMultiStatus,
+			wantLines: []string{
+				`flagship serve: hit PAGEVIEW accepted: vid="v2" dl="home"`,
+				`flagship serve: hit refused (207 Multi-Status): h[1].t: unknown hit type "VISIT" [vid="v2"]`,
+			},
+		},
+		{
+			name:       "refused batch",
+			givePath:   "/events",
+			giveBody:   `{"cid":"other","ds":"APP","t":"BATCH","h":[{"t":"PAGEVIEW","vid":"v2","dl":"home"}]}`,
 			wantStatus: http.StatusBadRequest,
-			wantLines:  []string{`flagship serve: hits refused (400 Bad Request): h[0].dl: want an absolute URL, got "home" [vid="v2"]`},
+			wantLines:  []string{`flagship serve: hits refused (400 Bad Request): cid: unknown environment id "other" [vid="v2"]`},
+		},
+		{
+			name:       "single hit",
+			givePath:   "/",
+			giveBody:   `{"cid":"` + env + `","t":"EVENT","vid":"v5","cuid":"v5","ec":"ACTION_TRACKING","ea":"buy","dr":"https://ref.example/"}`,
+			wantStatus: http.StatusOK,
+			wantLines:  []string{`flagship serve: hit EVENT accepted: vid="v5" cuid="v5" ec="ACTION_TRACKING" ea="buy"`},
+		},
+		{
+			name:       "usage hit",
+			givePath:   "/analytics",
+			giveBody:   `{"vid":"fs-1","ds":"APP","cid":"` + env + `","t":"USAGE","cv":{"label":"SDK_CONFIG"}}`,
+			wantStatus: http.StatusOK,
+			wantLines:  []string{`flagship serve: usage hit accepted: t="USAGE" vid="fs-1" label="SDK_CONFIG"`},
+		},
+		{
+			name:       "troubleshooting hit",
+			givePath:   "/troubleshooting",
+			giveBody:   `{"vid":"v6","t":"TROUBLESHOOTING","cv":{"label":"VISITOR_FETCH_CAMPAIGNS"}}`,
+			wantStatus: http.StatusOK,
+			wantLines:  []string{`flagship serve: troubleshooting hit accepted: t="TROUBLESHOOTING" vid="v6" label="VISITOR_FETCH_CAMPAIGNS"`},
+		},
+		{
+			name:       "context event",
+			givePath:   "/v2/" + env + "/events",
+			giveBody:   `{"visitorId":"v7","type":"CONTEXT","data":{"plan":"gold"}}`,
+			wantStatus: http.StatusNoContent,
+			wantLines:  []string{`flagship serve: context event accepted: vid="v7" data={"plan":"gold"}`},
+		},
+		{
+			name:       "refused context event",
+			givePath:   "/v2/" + env + "/events",
+			giveBody:   `{"visitorId":"v8","type":"SEGMENT"}`,
+			wantStatus: http.StatusBadRequest,
+			wantLines:  []string{`flagship serve: context event refused (400 Bad Request): type: want "CONTEXT", got "SEGMENT" [vid="v8"]`},
 		},
 		{
 			name:       "refused activation",

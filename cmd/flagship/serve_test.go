@@ -117,9 +117,13 @@ func TestServe(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, code)
 	code, _ = send("POST", "/events", `{"cid":"env_local","ds":"APP","t":"BATCH","h":[{"t":"SCREENVIEW","vid":"v","dl":"home"}]}`)
 	assert.Equal(t, http.StatusOK, code)
-	code, body = send("POST", "/events", `{"cid":"env_local","ds":"APP","t":"BATCH","h":[{"t":"PAGEVIEW","vid":"v","dl":"home"}]}`)
+	// Compatible by default: a relative location is Flagship's SDKs'
+	// business, a hit without a visitor id is refused.
+	code, _ = send("POST", "/events", `{"cid":"env_local","ds":"APP","t":"BATCH","h":[{"t":"PAGEVIEW","vid":"v","dl":"home"}]}`)
+	assert.Equal(t, http.StatusOK, code)
+	code, body = send("POST", "/events", `{"cid":"env_local","ds":"APP","t":"BATCH","h":[{"t":"PAGEVIEW","dl":"home"}]}`)
 	assert.Equal(t, http.StatusBadRequest, code)
-	assert.Contains(t, body, `h[0].dl: want an absolute URL`)
+	assert.Contains(t, body, `h[0].vid: required`)
 	code, body = send("GET", "/env_local/bucketing.json", "")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, string(data), body)
@@ -133,12 +137,16 @@ func TestServe(t *testing.T) {
 		"  Decision API  POST " + url + "/v2/env_local/campaigns\n",
 		"  activation    POST " + url + "/v2/activate\n",
 		"  bucketing     GET  " + url + "/env_local/bucketing.json\n",
-		"  hits          POST " + url + "/events\n",
+		"  hits          POST " + url + "/events (or " + url + "/), checked in compatible mode\n",
+		"  account       GET  " + url + "/env_local/accountSettings.json\n",
+		"  usage         POST " + url + "/analytics, " + url + "/troubleshooting\n",
+		"  context       POST " + url + "/v2/env_local/events\n",
+		"  records       GET  " + url + "/_flagshiptest/records (what was received, as JSON)\n",
 		"flagship serve: POST /v2/env_local/campaigns 200 ",
 		"flagship serve: POST /v2/env_local/campaigns 401 ",
 		"flagship serve: POST /v2/activate 204 ",
 		`flagship serve: POST /events 400 `,
-		`{"message":"h[0].dl: want an absolute URL, got \"home\""}` + "\n",
+		`{"message":"h[0].vid: required"}` + "\n",
 		"flagship serve: GET /env_local/bucketing.json 200 ",
 		"flagship serve: stopped\n",
 	} {
@@ -237,6 +245,8 @@ func TestServeHelp(t *testing.T) {
 	assert.Contains(t, got.stdout, "-client-secret")
 	assert.Contains(t, got.stdout, "management API")
 	assert.Contains(t, got.stdout, "-allow-remote")
+	assert.Contains(t, got.stdout, "-strict")
+	assert.Contains(t, got.stdout, "/_flagshiptest/records")
 	got = runCLI(t, "", "help")
 	assert.Contains(t, got.stdout, "  serve     run a local Flagship server")
 }

@@ -57,6 +57,18 @@ type scratch struct {
 	idx    []int // group of each batch record, while splitting
 	sizes  []int // size of each record's body on its own, for packing
 	body   []byte
+	// order is the index in the batch of each record of recs; empty when
+	// recs is in the batch's order.
+	order []int
+	// refused is what the last 207 answer refused (post).
+	refused []itemRefusal
+	// errs is nil until an answer refuses items (a 207), then one entry
+	// per record of the batch, in its order: the refusal of each record
+	// refused (noteRefused). Never pooled: Send's Partial keeps it.
+	errs []error
+	// failAt is the position in recs of the first record of the request
+	// that failed: it and every record after it are not confirmed.
+	failAt int
 }
 
 // Bounds on what a pooled scratch keeps, so that one huge batch does not
@@ -85,6 +97,16 @@ func (s *Sink) putScratch(sc *scratch) {
 	if cap(sc.sizes) > maxPooledRecs {
 		sc.sizes = nil
 	}
+	if cap(sc.order) > maxPooledRecs {
+		sc.order = nil
+	}
+	sc.order = sc.order[:0]
+	clear(sc.refused) // drop the reasons
+	sc.refused = sc.refused[:0]
+	if cap(sc.refused) > maxPooledRecs {
+		sc.refused = nil
+	}
+	sc.errs = nil
 	if cap(sc.body) > max(maxPooledBody, 2*s.maxBody) {
 		sc.body = nil
 	}
@@ -99,6 +121,8 @@ func (s *Sink) putScratch(sc *scratch) {
 func (sc *scratch) split(batch []eventqueue.Record) {
 	sc.groups = sc.groups[:0]
 	sc.recs = sc.recs[:0]
+	sc.order = sc.order[:0]
+	sc.errs = nil
 	ep, env := endpointOf(batch[0].Kind()), batch[0].EnvID()
 	one := true
 	for i := range batch {
@@ -136,16 +160,20 @@ func (sc *scratch) split(batch []eventqueue.Record) {
 		off += n
 	}
 	sc.recs = append(sc.recs, make([]hits.Record, len(batch))...)
+	sc.order = append(sc.order, make([]int, len(batch))...)
 	for i := range batch {
 		g := &sc.groups[sc.idx[i]]
 		sc.recs[g.end] = batch[i].Record
+		sc.order[g.end] = i
 		g.end++
 	}
 }
 
 // sendGroup sends the records of g in as few bodies as MaxBodyBytes
-// allows, in order.
+// allows, in order. When it fails, sc.failAt is the position of the
+// first record not confirmed.
 func (s *Sink) sendGroup(ctx context.Context, sc *scratch, g group) error {
+	sc.failAt = g.start
 	recs := sc.recs[g.start:g.end]
 	// The usual case: everything fits in one body, encoded once.
 	body, err := g.ep.appendBody(sc.body[:0], g.env, recs, s.now())
@@ -154,7 +182,11 @@ func (s *Sink) sendGroup(ctx context.Context, sc *scratch, g group) error {
 	}
 	sc.body = body
 	if len(body) <= s.maxBody {
-		return s.post(ctx, sc, g.ep)
+		if err := s.post(ctx, sc, g.ep); err != nil {
+			return err
+		}
+		sc.noteRefused(g.ep, g.start, len(recs))
+		return nil
 	}
 
 	// Learn the size of each record's item from its body on its own: a
@@ -176,6 +208,7 @@ func (s *Sink) sendGroup(ctx context.Context, sc *scratch, g group) error {
 	sc.body = b
 
 	for i := 0; i < len(recs); {
+		sc.failAt = g.start + i
 		j, size := i+1, empty+sc.sizes[i]
 		for j < len(recs) && size+1+sc.sizes[j] <= s.maxBody {
 			size += 1 + sc.sizes[j]
@@ -203,6 +236,7 @@ func (s *Sink) sendGroup(ctx context.Context, sc *scratch, g group) error {
 		if err := s.post(ctx, sc, g.ep); err != nil {
 			return err
 		}
+		sc.noteRefused(g.ep, g.start+i, j-i)
 		i = j
 	}
 	return nil

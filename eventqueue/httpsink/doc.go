@@ -61,6 +61,26 @@
 // Systemic and retryable errors are wrapped with [eventqueue.RetryAfter]
 // when the answer carries a Retry-After header.
 //
+// # Partial refusals (207)
+//
+// A server that judges a batch item by item (flagshiptest and "flagship
+// serve" do) answers 207 Multi-Status when it refuses some items only,
+// with the body
+//
+//	{"message": "...", "accepted": 99, "refused": [{"index": 3, "reason": "h[3].dl: ..."}]}
+//
+// whose indexes are those of the items in the request body's h (or batch)
+// array. Send maps them to the records, goes on with its next request,
+// and returns an [eventqueue.Partial] error: nil for the records
+// delivered, a [*StatusError] with status 207 and the item's reason,
+// marked [eventqueue.Permanent], for each record refused. The queue
+// deletes the delivered records and dead-letters the refused ones at
+// once: nothing is split or sent again. A 207 that names no item, or
+// whose body can't be read (not JSON, over 1 MiB, an index the request
+// did not have or named twice), is a 2xx like any other: the request is
+// taken as delivered, since the server said so, and nothing is logged.
+// Flagship's own collector is not known to answer 207.
+//
 // # Redirects
 //
 // A body is written once and never re-sent, so no redirect delivers

@@ -42,10 +42,11 @@ func (s *Sink) post(ctx context.Context, sc *scratch, ep endpoint) error {
 	}
 	req.GetBody = nil // the body is written once: no replay, no redirect re-sending it
 	req.Header = s.header(ep)
+	sc.refused = sc.refused[:0]
 	resp, err := s.client.Do(req)
 	switch {
 	case err == nil:
-		err = s.check(ep, resp)
+		sc.refused, err = s.check(ep, resp, sc.refused)
 	case errors.Is(err, httpx.ErrCrossOriginRedirect):
 		// A refusal of the destination, as every redirect is: see the
 		// package documentation.
@@ -64,19 +65,32 @@ func (s *Sink) post(ctx context.Context, sc *scratch, ep endpoint) error {
 }
 
 // check reads, drains and closes resp, and returns nil for a 2xx status,
-// else the error Send returns.
-func (s *Sink) check(ep endpoint, resp *http.Response) error {
+// else the error Send returns. For a 207 it appends to refused the items
+// the answer refuses (see multiStatus).
+func (s *Sink) check(ep endpoint, resp *http.Response, refused []itemRefusal) ([]itemRefusal, error) {
 	if r := resp.Request; r != nil && r.Method != http.MethodPost {
 		// A caller's client followed a 301, 302 or 303 with a GET and no
 		// body: whatever the answer, nothing was delivered.
 		httpx.DrainClose(resp.Body)
-		return eventqueue.Systemic(fmt.Errorf("httpsink: %s: redirect followed as a %s request, nothing delivered", ep, r.Method))
+		return refused, eventqueue.Systemic(fmt.Errorf("httpsink: %s: redirect followed as a %s request, nothing delivered", ep, r.Method))
 	}
 	code := resp.StatusCode
+	if code == http.StatusMultiStatus {
+		refused = s.readMultiStatus(resp.Body, refused)
+		httpx.DrainClose(resp.Body)
+		return refused, nil
+	}
 	if code >= 200 && code <= 299 {
 		httpx.DrainClose(resp.Body)
-		return nil
+		return refused, nil
 	}
+	return refused, s.statusError(ep, resp)
+}
+
+// statusError reads, drains and closes resp, a non-2xx answer, and
+// returns the error Send returns for it.
+func (s *Sink) statusError(ep endpoint, resp *http.Response) error {
+	code := resp.StatusCode
 	reason := make([]byte, maxReason)
 	n, _ := io.ReadFull(resp.Body, reason)
 	httpx.DrainClose(resp.Body)

@@ -156,6 +156,7 @@ func TestSendServerRejection(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, se.StatusCode)
 	assert.Contains(t, se.Body, "unknown environment id")
 	assert.Contains(t, err.Error(), "unknown environment id")
+	assert.Len(t, srv.Refusals(), 1, "the server recorded the refusal")
 }
 
 func TestSendReason(t *testing.T) {

@@ -69,6 +69,18 @@ func New(opts Options) (*Sink, error) {
 // returns nil once every request was answered with a 2xx status, and nil
 // at once for an empty batch.
 //
+// A 207 Multi-Status answer whose body names the items it refused
+// ({"refused": [{"index": i, "reason": "..."}], the answer of
+// flagshiptest and "flagship serve" to a batch refused in part) confirms
+// the others: Send then goes on with the next request and returns an
+// [eventqueue.Partial] error, with an entry per record of batch, nil for
+// the records delivered and a [*StatusError] (status 207, the item's
+// reason as Body) marked [eventqueue.Permanent] for each record refused,
+// so that the queue dead-letters exactly those and re-sends nothing. A
+// 207 whose body names no item (or can't be read, or names an item the
+// request did not have) is a 2xx like another: every record is taken as
+// delivered.
+//
 // The first failure ends the Send. A non-2xx answer gives an error
 // wrapping a [*StatusError]. A refusal of the destination (a redirect,
 // 401, 403, 404, 405, 407) is marked with [eventqueue.Systemic]; a
@@ -78,8 +90,10 @@ func New(opts Options) (*Sink, error) {
 // [eventqueue.Permanent], and so are a record that hits refuses to encode
 // (the error wraps [hits.ErrInvalidRecord]) and a record too large for a
 // body on its own; both errors name the record's ID. When ctx ends, Send
-// returns promptly with an error wrapping ctx.Err(). Send does not modify
-// batch, nor keep it after it returns.
+// returns promptly with an error wrapping ctx.Err(). After a 207, a
+// failure is returned inside the Partial error, for the records not
+// confirmed (those of the failed request and of the requests after it).
+// Send does not modify batch, nor keep it after it returns.
 func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 	if len(batch) == 0 {
 		return nil
@@ -92,10 +106,10 @@ func (s *Sink) Send(ctx context.Context, batch []eventqueue.Record) error {
 	sc.split(batch)
 	for _, g := range sc.groups {
 		if err := s.sendGroup(ctx, sc, g); err != nil {
-			return err
+			return sc.result(err, sc.failAt)
 		}
 	}
-	return nil
+	return sc.result(nil, 0)
 }
 
 // Close closes the idle connections of the HTTP client the Sink made; it
