@@ -193,3 +193,15 @@ func TestTokenWaiterAsksAgainWhenTheFirstCallerGivesUp(t *testing.T) {
 	assert.True(t, errors.Is(<-errFirst, context.Canceled))
 	assert.NoError(t, <-errSecond, "the second call got a token of its own")
 }
+
+// TestTokenRequestIsRetried: a token request creates nothing, so a 503
+// of the token server is retried as an idempotent request is.
+func TestTokenRequestIsRetried(t *testing.T) {
+	f := newFake(t, ok(`{"id":"p1","name":"one"}`))
+	f.set(func(f *fake) { f.failTokens = 2 })
+	c := f.client(t)
+	p, err := c.GetProject(t.Context(), "p1")
+	require.NoError(t, err)
+	assert.Equal(t, "one", p.Name)
+	assert.Equal(t, 3, f.tokens(), "two 503s, then the token")
+}

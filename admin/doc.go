@@ -62,8 +62,8 @@
 //     sent again.
 //   - The wait before a retry is the answer's Retry-After (429 and 503;
 //     delta-seconds or an HTTP date, never shortened) or, without one, an
-//     exponential backoff with jitter (0.5 s, doubling, ±50 %, at most
-//     30 s). A Retry-After longer than RetryPolicy.MaxRetryWait (60 s by
+//     exponential backoff with jitter (0.5 s, doubling up to 30 s, each
+//     wait then drawn within ±50 %, so at most 45 s). A Retry-After longer than RetryPolicy.MaxRetryWait (60 s by
 //     default) is not waited out: the call returns the [*APIError] at once,
 //     its RetryAfter set, for the caller to decide.
 //   - When the wait would pass ctx's deadline, or ctx ends while waiting,

@@ -36,6 +36,7 @@ type fake struct {
 	expiresIn    int           // of the tokens issued
 	tokenDelay   time.Duration // before answering a token request
 	refuseTokens bool          // answer token requests 400 invalid_client
+	failTokens   int           // answer that many token requests 503 first
 	valid        map[string]bool
 	reqs         []recorded
 }
@@ -71,8 +72,16 @@ func (f *fake) token(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.tokenCalls++
 	delay, refuse := f.tokenDelay, f.refuseTokens
+	unavailable := f.failTokens > 0
+	if unavailable {
+		f.failTokens--
+	}
 	f.mu.Unlock()
 	time.Sleep(delay)
+	if unavailable {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	if json.Unmarshal(body, &req) != nil || req.GrantType != "client_credentials" ||
 		req.ClientID != clientID || req.ClientSecret != secret || r.PathValue("account") != account ||
 		r.URL.Query().Get("expires_in") == "" || refuse {

@@ -53,9 +53,9 @@ func decodePage(r request, body []byte) (page, error) {
 // The first page asked for is _page=0: the API's reference numbers pages
 // from 0, while its guide and CLIs start at 1 and the server is thought
 // to take both for the first page (spec §3.3). The next page is the one
-// after the current_page the server reports; a server that reports none
-// and answers _page=1 with the page it gave for _page=0 numbers from 1,
-// and that page is skipped. A server that refuses _page=0 (400) or
+// after the current_page the server reports; a server that answers
+// _page=1 with the page it gave for _page=0 takes both for the first
+// page, and that page is skipped (whatever current_page it reports). A server that refuses _page=0 (400) or
 // answers it with an empty page while total_count says there are items is
 // asked for _page=1 instead. Listing stops at an empty page, when
 // total_count items were seen, at last_page, or when a page repeats the
@@ -88,8 +88,10 @@ func list[T any](c *Client, ctx context.Context, path string, expand func(json.R
 				return
 			}
 			if samePage(prev, p.Items) {
-				if n == 1 && p.CurrentPage == nil {
-					// _page=1 was _page=0 again: pages are numbered from 1.
+				if n == 1 && next == 1 {
+					// _page=1 was _page=0 again: the server takes both
+					// for the first page (whatever current_page it
+					// reports), so the next is 2.
 					next++
 					continue
 				}

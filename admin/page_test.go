@@ -24,6 +24,7 @@ type pager struct {
 	total       bool // the envelope has total_count
 	bareArray   bool // the answer is a bare array
 	itemsSpelld bool // the count is spelled current_items_count (CLI fixtures)
+	echoPage    bool // current_page is the _page asked for, even when 0 and 1 are one page
 }
 
 const nFlags = 7
@@ -41,6 +42,10 @@ func (p pager) handler(t *testing.T) http.HandlerFunc {
 			return
 		case p.first == 1 && pg == 0 && p.aliasZero:
 			pg = 1
+		}
+		asked := pg // the page served
+		if p.echoPage {
+			asked, _ = strconv.Atoi(r.URL.Query().Get("_page"))
 		}
 		idx := pg - p.first
 		if p.first == 1 && pg == 0 && p.emptyZero {
@@ -60,7 +65,7 @@ func (p pager) handler(t *testing.T) http.HandlerFunc {
 			body += fmt.Sprintf(`,"total_count":%d`, nFlags)
 		}
 		if p.current {
-			body += fmt.Sprintf(`,"current_page":%d,"last_page":%d,"items_per_page":3`, pg, p.first+2)
+			body += fmt.Sprintf(`,"current_page":%d,"last_page":%d,"items_per_page":3`, asked, p.first+2)
 		}
 		if p.itemsSpelld {
 			body += fmt.Sprintf(`,"current_items_count":%d`, len(items))
@@ -84,6 +89,8 @@ func TestListPagesWhateverTheNumbering(t *testing.T) {
 		{name: "from 1, 0 is 1, items only", give: pager{first: 1, aliasZero: true}, wantItems: nFlags},
 		{name: "from 1, 0 refused", give: pager{first: 1, refuseZero: true, total: true}, wantItems: nFlags},
 		{name: "from 1, 0 empty", give: pager{first: 1, emptyZero: true, total: true}, wantItems: nFlags},
+		{name: "from 1, 0 is 1, current_page echoes _page", give: pager{first: 1, aliasZero: true, current: true, total: true, echoPage: true}, wantItems: nFlags},
+		{name: "from 1, 0 is 1, current_page echoes _page, items only", give: pager{first: 1, aliasZero: true, current: true, echoPage: true}, wantItems: nFlags},
 		{name: "count spelled with an s", give: pager{first: 1, aliasZero: true, current: true, total: true, itemsSpelld: true}, wantItems: nFlags},
 		{name: "page ignored", give: pager{first: 1, ignorePage: true}, wantItems: 3},
 		{name: "bare array", give: pager{first: 0, bareArray: true}, wantItems: 3},

@@ -26,7 +26,8 @@ func (c *Client) send(ctx context.Context, r request) (response, error) {
 		backoff.WithRandomizationFactor(0.5),
 		backoff.WithMaxElapsedTime(0), // bounded by attempts and ctx instead
 	)
-	idem := idempotent(r.method)
+	// A token request creates nothing: asking again is harmless.
+	idem := idempotent(r.method) || r.tokenCall
 	ambiguous := false // an earlier attempt may have been applied
 	for attempt := 1; ; attempt++ {
 		resp, err := c.once(ctx, r)

@@ -85,3 +85,17 @@ func TestSecretsAreNotInErrorsNorLogs(t *testing.T) {
 	assert.NotContains(t, err.Error(), secret)
 	assert.NotContains(t, fmt.Sprintf("%+v", err), secret)
 }
+
+// TestSecretOnTheCutIsRedacted: a server message longer than the cap
+// with the secret across the cut keeps no part of it: the message is
+// redacted before it is cut.
+func TestSecretOnTheCutIsRedacted(t *testing.T) {
+	long := strings.Repeat("x", 1024-8) + " " + secret + " tail"
+	f := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, http.StatusBadRequest, `{"message":"`+long+`"}`)
+	})
+	c := f.client(t)
+	_, err := c.GetProject(t.Context(), "p1")
+	require.ErrorIs(t, err, admin.ErrValidation)
+	assert.NotContains(t, err.Error(), secret[:6], "no part of the secret")
+}

@@ -146,9 +146,10 @@ func (c *Client) once(ctx context.Context, r request) (response, error) {
 // apiError builds the error of a non-2xx answer. The server's message is
 // capped, and cleared of the secret and the token should it echo them.
 func (c *Client) apiError(r request, resp response) *APIError {
-	msg := truncate(serverMessage(resp.body), maxMessage)
-	msg = httpx.RedactToken(msg, string(c.auth.secret))
+	// Redacted before it is cut: a secret the cut splits would survive.
+	msg := httpx.RedactToken(serverMessage(resp.body), string(c.auth.secret))
 	msg = httpx.RedactToken(msg, string(r.token))
+	msg = truncate(msg, maxMessage)
 	return &APIError{
 		StatusCode: resp.status,
 		Method:     r.method,

@@ -123,7 +123,7 @@ func (c *Client) assignmentEvent(ctx context.Context, e assignment.Event) {
 // mode and when the store is used without the SDK's cache (an
 // [assignment.Memory], or an [assignment.Cache] of the caller's).
 func (c *Client) AssignmentStats() assignment.CacheStats {
-	if c.assignCache == nil {
+	if !c.wired.Load() || c.assignCache == nil {
 		return assignment.CacheStats{}
 	}
 	return c.assignCache.Stats()

@@ -35,6 +35,11 @@ type Client struct {
 	// Attach returned.
 	observer Observer
 	detach   func()
+	// wired is set once New has assigned every field the state getters
+	// (QueueStats, AssignmentStats, BucketingStatus, FlagDefined) read:
+	// an Observer attached before may call them from other goroutines
+	// while New still builds the client.
+	wired atomic.Bool
 	// subs are the handlers of Subscribe, copied on write.
 	subsMu sync.Mutex
 	subs   atomic.Pointer[[]*subscription]
@@ -189,6 +194,7 @@ func New(ctx context.Context, envID, apiKey string, opts ...Option) (*Client, er
 			c.tracker = teeTracker{queue: c.queue, tracker: t}
 		}
 	}
+	c.wired.Store(true) // every field the getters read is set
 	c.startDelivery()
 	var notReady error
 	if c.cfg.mode == Bucketing {

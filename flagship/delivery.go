@@ -221,7 +221,7 @@ func (c *Client) Flush(ctx context.Context) error {
 // letters are the records dropped (refused for good or expired), since
 // none is kept.
 func (c *Client) QueueStats() eventqueue.Stats {
-	if c.queue == nil {
+	if !c.wired.Load() || c.queue == nil {
 		return eventqueue.Stats{}
 	}
 	return c.queue.Stats()

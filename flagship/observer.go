@@ -29,7 +29,8 @@ type Observer interface {
 	// Attach is called once by New with the client being built, before
 	// it does anything. From then on the observer may read the client's
 	// state when it likes, from any goroutine: Status, QueueStats,
-	// AssignmentStats, BucketingStatus. New or Close calls the function
+	// AssignmentStats, BucketingStatus (zero values until New has wired
+	// the queue, the bucketing file and the assignment cache). New or Close calls the function
 	// Attach returns (nil: nothing to do) once, last, when the client is
 	// released.
 	Attach(c *Client) (detach func())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -406,5 +407,50 @@ func TestObserverNilEnd(t *testing.T) {
 	assert.GreaterOrEqual(t, obs.starts.Load(), int32(3), "fetch, decide, enqueue, send")
 	for _, n := range h.of(flagship.NotifyStatusChanged) {
 		assert.Equal(t, srv.EnvID(), n.EnvID, "notifications name their environment")
+	}
+}
+
+// pollingObserver reads the client's state from its own goroutine from
+// Attach until detach, as a metrics reader may.
+type pollingObserver struct {
+	nilEndObserver
+	reads atomic.Int64
+}
+
+func (o *pollingObserver) Attach(c *flagship.Client) func() {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = c.Status()
+			_ = c.QueueStats()
+			_ = c.AssignmentStats()
+			_, _ = c.BucketingStatus()
+			_, _ = c.FlagDefined("btn-color")
+			o.reads.Add(1)
+			runtime.Gosched()
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+// TestObserverReadsWhileNewBuilds: an Observer may read the client's
+// state from another goroutine as soon as Attach is called, while New
+// still opens the queue, the assignment store and the bucketing file
+// (run with -race).
+func TestObserverReadsWhileNewBuilds(t *testing.T) {
+	srv := abServer(t)
+	srv.FailNext(1, flagshiptest.Fault{Route: flagshiptest.RouteBucketing, Latency: 50 * time.Millisecond})
+	for _, mode := range []flagship.Mode{flagship.Bucketing, flagship.DecisionAPI} {
+		obs := &pollingObserver{}
+		c, err := flagship.New(t.Context(), srv.EnvID(), "key", append(srv.Options(), flagship.WithMode(mode), flagship.WithObserver(obs))...)
+		require.NoError(t, err)
+		require.NoError(t, c.Close(context.Background()))
+		assert.Positive(t, obs.reads.Load())
 	}
 }

@@ -46,7 +46,7 @@ func (c *Client) Subscribe(h NotificationHandler) (cancel func()) {
 // file; in [DecisionAPI] mode, which learns only the flags of each
 // visitor, or before the first file, it returns (false, false).
 func (c *Client) FlagDefined(key string) (defined, known bool) {
-	if c.engine == nil {
+	if !c.wired.Load() || c.engine == nil {
 		return false, false
 	}
 	cfg := c.engine.Config()
@@ -76,6 +76,10 @@ type BucketingStatus struct {
 // BucketingStatus returns how the bucketing file stands; ok is false in
 // [DecisionAPI] mode, which has none.
 func (c *Client) BucketingStatus() (s BucketingStatus, ok bool) {
+	if !c.wired.Load() {
+		// New is still building the client (an Observer's early read).
+		return BucketingStatus{}, c.cfg.mode == Bucketing
+	}
 	if c.poller == nil {
 		return BucketingStatus{}, false
 	}

@@ -202,6 +202,7 @@ func TestRecordsRoute(t *testing.T) {
 	require.Equal(t, http.StatusOK, post(t, s, "/troubleshooting", `{"t":"TROUBLESHOOTING","vid":"i2"}`).status)
 	require.Equal(t, http.StatusNoContent, post(t, s, contextEventsPath(), `{"visitorId":"v3","type":"CONTEXT","data":{"a":"b"}}`).status)
 	require.Equal(t, http.StatusBadRequest, post(t, s, "/events", `{nope`).status)
+	require.Len(t, s.Refusals(), 2, "refused on purpose") // and so read
 
 	got := do(t, s, http.MethodGet, flagshiptest.RecordsPath, "")
 	require.Equal(t, http.StatusOK, got.status, got.body)

@@ -17,9 +17,9 @@ import (
 // 127.0.0.1, in the manner of httptest.Server. Its Handler methods are
 // promoted, except that SetCampaigns and FailNext fail the test instead of
 // returning an error (SetBucketingFile still returns its error, so that
-// tests can check that an invalid file is refused), and that Refusals and
-// Records mark the refusals as read. The refusals the test never read
-// fail it when it ends (see [NewServer]).
+// tests can check that an invalid file is refused), and that Refusals
+// marks the refusals as read (Records does not). The refusals the test
+// never read fail it when it ends (see [NewServer]).
 //
 // A Server is safe for concurrent use. Build one with [NewServer].
 type Server struct {
@@ -72,10 +72,11 @@ func NewServer(tb testing.TB, opts ...HandlerOption) *Server {
 // the test does not fail for them.
 func (s *Server) Refusals() []Refusal { return s.refusalsRead(true) }
 
-// Records is [Handler.Records], and marks every refusal so far as read,
-// as [Server.Refusals] does.
+// Records is [Handler.Records]. Unlike [Server.Refusals], it does not
+// mark refusals as read: a test that reads records for other reasons
+// still fails at cleanup for a refusal it did not expect.
 func (s *Server) Records() []Record {
-	rs, _ := s.snapshot(0, true)
+	rs, _ := s.snapshot(0, false)
 	return rs
 }
 

@@ -115,8 +115,8 @@ func (o *Observer) Attach(c *flagship.Client) (detach func()) {
 		otel.Handle(fmt.Errorf("fsotel: register callback: %w", err))
 		reg = nil
 	}
-	// Notifications carry no environment id: a subscription tells them
-	// apart when the Observer serves several clients.
+	// A subscription ties the client's notifications to its environment's
+	// attribute sets and mode (read once, here), and ends with detach.
 	unsubscribe := c.Subscribe(flagship.NotificationFunc(func(ctx context.Context, n flagship.Notification) {
 		o.notified(ctx, e, mode, n)
 	}))
