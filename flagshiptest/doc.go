@@ -208,7 +208,8 @@
 // ("flagship serve --verbose" logs them with it).
 //
 // In a test, the refusals of a [Server] that the test never read with
-// [Server.Refusals] (or [Server.Records]) fail it when it ends, with one
+// [Server.Refusals] fail it when it ends (reading [Server.Records] does
+// not count), with one
 // t.Errorf listing them with their reasons: a bad hit fails the test
 // without stalling the client, which had a 207 or a 400 and went on. A
 // test that provokes refusals on purpose reads them. Requests a [Fault]
