@@ -41,7 +41,7 @@ func TestActivation(t *testing.T) {
 	forEachMode(t, func(t *testing.T, mode flagship.Mode) {
 		e := newEnv(t, mode, fsopenfeature.Options{}, campaigns()...)
 		evaluateSome(t, e)
-		flush(t, e.client)
+		flush(t, e.provider)
 		assert.ElementsMatch(t, []string{
 			"u1 vg_feature/var_feature",
 			"u1 vg_exp/exp-a",
@@ -54,7 +54,7 @@ func TestNoActivation(t *testing.T) {
 	forEachMode(t, func(t *testing.T, mode flagship.Mode) {
 		e := newEnv(t, mode, fsopenfeature.Options{NoActivation: true}, campaigns()...)
 		evaluateSome(t, e)
-		flush(t, e.client)
+		flush(t, e.provider)
 		assert.Empty(t, activated(e.srv))
 	})
 }

@@ -95,13 +95,19 @@
 // By default an evaluation served by a campaign activates its variation:
 // it tells Flagship the visitor saw it, as Flagship's SDKs do when a
 // flag's value is read with visitorExposed, and as LaunchDarkly's and
-// GrowthBook's SDKs record an exposure on evaluation. The activation is
-// queued without waiting for the disk ([visitor.Visitor.Activating]), and
-// the visitor drops a repeat within [visitor.DedupWindow], so the ten
-// evaluations of one request activate each variation once. A flag no
-// campaign gives the visitor activates nothing (the visitor saw your
-// default), nor does a TYPE_MISMATCH; a null value activates its
-// variation. Options.NoActivation turns this off.
+// GrowthBook's SDKs record an exposure on evaluation. The evaluation
+// only hands the exposure to a goroutine of the provider (as
+// LaunchDarkly's SDK hands evaluation events to its event processor),
+// which activates it off the request path: the activation is queued
+// without waiting for the disk ([visitor.Visitor.Activating]), and the
+// visitor drops a repeat within [visitor.DedupWindow], so the ten
+// evaluations of one request activate each variation once. Before Init,
+// after Shutdown, or with 4,096 exposures waiting, an evaluation
+// activates itself: none is dropped. Shutdown queues those still held;
+// [Provider.Flush] waits for them and delivers. A flag no campaign gives
+// the visitor activates nothing (the visitor saw your default), nor does
+// a TYPE_MISMATCH; a null value activates its variation.
+// Options.NoActivation turns this off.
 //
 // # Events
 //

@@ -140,12 +140,11 @@ func reasonOf(campaignType string) openfeature.Reason {
 	return openfeature.TargetingMatchReason
 }
 
-// activate reports the exposure of flag's variation, unless NoActivation:
-// through an activating read, which queues without waiting for the disk
-// and drops a repeat within visitor.DedupWindow.
+// activate reports the exposure of flag's variation, unless NoActivation,
+// off the request path (see exposures).
 func (p *Provider) activate(ctx context.Context, v *visitor.Visitor, flag string) {
 	if !p.opts.NoActivation {
-		v.Activating(ctx).Bool(flag, false)
+		p.exposures.report(ctx, v, flag)
 	}
 }
 

@@ -145,12 +145,13 @@ func userCtx(id string, kv ...any) openfeature.EvaluationContext {
 	return openfeature.NewEvaluationContext(id, attrs)
 }
 
-// flush delivers what the client queued to the server.
-func flush(t *testing.T, c *flagship.Client) {
+// flush delivers to the server what the provider reported and the
+// client queued.
+func flush(t *testing.T, p *fsopenfeature.Provider) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	require.NoError(t, c.Flush(ctx))
+	require.NoError(t, p.Flush(ctx))
 }
 
 // perTier returns a "perso" campaign whose variation group i targets

@@ -31,6 +31,9 @@ type Provider struct {
 	// metas caches flag metadata maps by variation (see metadata.go).
 	metas metadataCache
 
+	// exposures activates evaluated flags off the request path.
+	exposures *exposures
+
 	unsubscribe func()
 	closed      atomic.Bool // Shutdown began
 	events      chan openfeature.Event
@@ -104,6 +107,7 @@ func newProvider(c *flagship.Client, owned bool, o Options) *Provider {
 		stop:        make(chan struct{}),
 		initCancels: make(map[*int]context.CancelFunc),
 		unsubscribe: func() {},
+		exposures:   newExposures(exposureBuffer),
 	}
 	p.keyBufs.New = func() any { b := make([]byte, 0, 256); return &b }
 	if c != nil {
@@ -115,6 +119,22 @@ func newProvider(c *flagship.Client, owned bool, o Options) *Provider {
 // Client returns the flagship client the provider serves: the one given
 // to [New], or the one [Open] started (which the provider closes).
 func (p *Provider) Client() *flagship.Client { return p.client }
+
+// Flush waits until the exposures of the evaluations made so far are
+// queued (the provider reports them off the request path), then
+// delivers what the client queued ([flagship.Client.Flush]). It returns
+// ctx's error if ctx ends first. Tests that check activations on a
+// server call it; a service needs it only before exiting without
+// Shutdown.
+func (p *Provider) Flush(ctx context.Context) error {
+	if p.client == nil {
+		return ErrNoClient
+	}
+	if err := p.exposures.wait(ctx); err != nil {
+		return err
+	}
+	return p.client.Flush(ctx)
+}
 
 // Metadata returns the provider's name, [ProviderName].
 func (p *Provider) Metadata() openfeature.Metadata {
@@ -159,6 +179,8 @@ func (p *Provider) InitWithContext(ctx context.Context, _ openfeature.Evaluation
 	if !p.started {
 		p.started = true
 		p.wg.Go(p.deliverEvents)
+		p.exposures.start()
+		p.wg.Go(func() { p.exposures.run(p.stop) })
 	}
 	p.initCancels[id] = cancel
 	p.mu.Unlock()
@@ -242,9 +264,10 @@ func (p *Provider) Shutdown() {
 }
 
 // ShutdownWithContext stops the provider: it stops following the
-// client's notifications, ends waiting Init calls, stops the goroutine
-// feeding EventChannel and closes the channel, and forgets the cached
-// decisions. Then, for a provider made by [Open] only, it closes the
+// client's notifications, ends waiting Init calls, queues the exposures
+// it still holds, stops its goroutines (the one feeding EventChannel,
+// whose channel it closes, and the one reporting exposures), and forgets
+// the cached decisions. Then, for a provider made by [Open] only, it closes the
 // client, delivering what it queued until ctx ends (see
 // [flagship.Client.Close]), and returns that error. A client given to
 // [New] is never closed. Later evaluations serve their default with

@@ -58,8 +58,10 @@ func TestOpen(t *testing.T) {
 
 		require.NoError(t, api.Shutdown(t.Context()))
 		assert.Equal(t, flagship.StatusClosed, p.Client().Status())
-		// Close delivered what was queued.
+		// Close delivered what was queued, the exposure the provider
+		// still held included.
 		assert.Len(t, eventHits(srv), 1)
+		assert.Equal(t, []string{"u1 vg_feature/var_feature"}, activated(srv))
 		goleak.VerifyNone(t, leaks)
 	})
 }

@@ -32,7 +32,7 @@ func TestTrack(t *testing.T) {
 		e.of.Track(t.Context(), "checkout", userCtx("u1", "plan", "gold"),
 			openfeature.NewTrackingEventDetails(12.6).Add("label", "basket").Add("currency", "EUR"))
 		e.of.Track(t.Context(), "signup", userCtx("u2"), openfeature.TrackingEventDetails{})
-		flush(t, e.client)
+		flush(t, e.provider)
 		got := eventHits(e.srv)
 		require.Len(t, got, 2)
 		assert.Equal(t, "u1", got[0].VisitorID)
@@ -72,7 +72,7 @@ func TestTrackRefused(t *testing.T) {
 			p := fsopenfeature.New(c, fsopenfeature.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 			t.Cleanup(p.Shutdown)
 			p.Track(t.Context(), tt.giveName, tt.giveCtx, openfeature.NewTrackingEventDetails(tt.giveVal))
-			flush(t, c)
+			flush(t, p)
 			assert.Empty(t, eventHits(srv))
 			assert.Contains(t, buf.String(), "level=ERROR")
 			assert.Contains(t, buf.String(), tt.wantLog)

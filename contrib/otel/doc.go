@@ -112,7 +112,7 @@
 // histogram point with two attributes, built in advance), on top of the
 // client's two clock reads (about 70 ns). So the Observer counts every
 // local decision with an atomic add (flagship.decisions) but measures
-// the duration of one in [DefaultLocalDecisionSampling] (16), chosen at
+// the duration of one in [DefaultLocalDecisionSampling] (32), chosen at
 // random: for the others StartOp returns a nil function, and the client
 // reads no clock. Failures are all counted, from the client's
 // notifications (flagship.synchronize.failures). Options.

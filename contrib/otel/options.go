@@ -43,8 +43,8 @@ type Options struct {
 }
 
 // DefaultLocalDecisionSampling is the LocalDecisionSampling of a zero
-// Options: one local decision in 16 has its duration recorded.
-const DefaultLocalDecisionSampling = 16
+// Options: one local decision in 32 has its duration recorded.
+const DefaultLocalDecisionSampling = 32
 
 // maxSampling bounds Options.LocalDecisionSampling.
 const maxSampling = 1_000_000
