@@ -67,7 +67,8 @@
 // never prints a secret given by flag or variable. The first line of
 // standard output is the server's base URL; the routes are listed on
 // standard error. --addr defaults to 127.0.0.1:8080 (port 0 picks a free
-// port) and must be a loopback address unless --allow-remote is given.
+// port) and must be a loopback address unless --allow-remote is given
+// (which also needs a management API secret of your own, not the default).
 // --env defaults to flagshiptest's EnvID. --api-key, or else the
 // FLAGSHIP_API_KEY environment variable, makes the Decision API require
 // that x-api-key. --verbose logs to standard error every request, and

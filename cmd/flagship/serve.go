@@ -66,7 +66,9 @@ which sets the Decision API (URL/v2), activation (URL/v2/activate), hits
 
 It listens on a loopback address only, unless --allow-remote is given: it
 has no authentication beyond --api-key and the management API's
-credentials, and records everything it receives.
+credentials, and records everything it receives. With --allow-remote,
+the management API's secret must be your own (--client-secret or
+$FLAGSHIP_CLIENT_SECRET), not the well-known default.
 
 Flags:
 `
@@ -105,6 +107,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	access, secretFrom := serveAccess(account, clientID, clientSecret)
 	if err := checkLoopback(addr, allowRemote); err != nil {
 		return usageError(fs, "%v", err)
+	}
+	if allowRemote && access.Credentials.ClientSecret == "" {
+		// Reachable from the network, the management API must not take
+		// the well-known default secret: anyone could change campaigns.
+		return usageError(fs, "--allow-remote needs a client secret of your own for the management API (--client-secret or $FLAGSHIP_CLIENT_SECRET), not the default %q", flagshiptest.DefaultAdminClientSecret)
 	}
 
 	logger := log.New(stderr, "flagship serve: ", 0) // safe for concurrent use

@@ -182,6 +182,8 @@ func TestServeErrors(t *testing.T) {
 		{name: "host name", give: []string{"--bucketing", good, "--addr", "example.com:80"}, wantStderr: "is not a loopback address"},
 		{name: "bad address", give: []string{"--bucketing", good, "--addr", "nope"}, wantStderr: `--addr "nope": address nope: missing port in address`},
 		{name: "argument", give: []string{"--bucketing", good, "extra"}, wantStderr: `unexpected argument "extra"`},
+		{name: "remote with the default secret", give: []string{"--bucketing", good, "--addr", "0.0.0.0:0", "--allow-remote"},
+			wantStderr: "--allow-remote needs a client secret of your own for the management API"},
 		{name: "missing file", give: []string{"--bucketing", nope, "--addr", "127.0.0.1:0"}, wantStderr: "flagship: open " + nope + ": no such file or directory"},
 		{name: "broken file", give: []string{"--bucketing", broken, "--addr", "127.0.0.1:0"},
 			wantStderr: "flagship: " + broken + ": flagshiptest: invalid options: bucketing: invalid file: campaigns[0].bucketRanges[0]: expected an object, got array"},
