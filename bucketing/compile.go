@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/seed27eed597/flagship-go/decision"
 )
@@ -27,9 +28,12 @@ type Config struct {
 	slotRules   [][]slotRule
 	caches      []slotCache
 	generatedAt string
-	// flags maps each flag key the campaigns set to a fingerprint of its
-	// definition (see flagPrints).
-	flags map[string]uint64
+	// file is the compiled file, whose flag fingerprints (see
+	// flagPrints) are computed on first use: ChangedFlags and HasFlag
+	// are rare, and Compile need not pay for them.
+	file      *File
+	flagsOnce sync.Once
+	flagMap   map[string]uint64
 }
 
 // compiler holds the state of one Compile call.
@@ -214,7 +218,7 @@ func Compile(f *File) (*Config, error) {
 		singleAB:    f.AccountSettings.Enabled1V1T,
 		generatedAt: f.GeneratedAt,
 		campaigns:   make([]ccampaign, 0, len(f.Campaigns)),
-		flags:       flagPrints(f),
+		file:        f,
 	}
 	cp := &compiler{cfg: cfg, slots: map[string]int32{}, memo: map[string]int32{}}
 	for sig := range cp.samples {

@@ -37,18 +37,26 @@ func flagPrints(f *File) map[string]uint64 {
 	return prints
 }
 
+// flags returns the fingerprint of each flag key the configuration's
+// campaigns set, computed on first use.
+func (c *Config) flags() map[string]uint64 {
+	c.flagsOnce.Do(func() { c.flagMap = flagPrints(c.file) })
+	return c.flagMap
+}
+
 // HasFlag reports whether a campaign of the configuration sets flag key
 // (for some visitors at least).
 func (c *Config) HasFlag(key string) bool {
-	_, ok := c.flags[key]
+	_, ok := c.flags()[key]
 	return ok
 }
 
 // FlagKeys returns the keys the campaigns of the configuration set,
 // sorted.
 func (c *Config) FlagKeys() []string {
-	keys := make([]string, 0, len(c.flags))
-	for k := range c.flags {
+	flags := c.flags()
+	keys := make([]string, 0, len(flags))
+	for k := range flags {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
@@ -61,20 +69,27 @@ func (c *Config) FlagKeys() []string {
 // next. Panic mode is not a flag's definition: see [Config.Panic].
 func ChangedFlags(prev, next *Config) []string {
 	var keys []string
+	var pf, nf map[string]uint64
+	if prev != nil {
+		pf = prev.flags()
+	}
 	if next != nil {
-		for k, p := range next.flags {
+		nf = next.flags()
+	}
+	if next != nil {
+		for k, p := range nf {
 			if prev == nil {
 				keys = append(keys, k)
-			} else if q, ok := prev.flags[k]; !ok || q != p {
+			} else if q, ok := pf[k]; !ok || q != p {
 				keys = append(keys, k)
 			}
 		}
 	}
 	if prev != nil {
-		for k := range prev.flags {
+		for k := range pf {
 			if next == nil {
 				keys = append(keys, k)
-			} else if _, ok := next.flags[k]; !ok {
+			} else if _, ok := nf[k]; !ok {
 				keys = append(keys, k)
 			}
 		}
