@@ -29,8 +29,10 @@ type Config struct {
 	caches      []slotCache
 	generatedAt string
 	// file is the compiled file, whose flag fingerprints (see
-	// flagPrints) are computed on first use: ChangedFlags and HasFlag
-	// are rare, and Compile need not pay for them.
+	// flagPrints) are computed on first use, by ChangedFlags or HasFlag
+	// (once per new file in the SDK's client), so that Compile's other
+	// callers (flagshiptest's projection, decide, explain) do not pay for
+	// them; it is released once they are.
 	file      *File
 	flagsOnce sync.Once
 	flagMap   map[string]uint64

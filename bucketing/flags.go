@@ -40,7 +40,10 @@ func flagPrints(f *File) map[string]uint64 {
 // flags returns the fingerprint of each flag key the configuration's
 // campaigns set, computed on first use.
 func (c *Config) flags() map[string]uint64 {
-	c.flagsOnce.Do(func() { c.flagMap = flagPrints(c.file) })
+	c.flagsOnce.Do(func() {
+		c.flagMap = flagPrints(c.file)
+		c.file = nil // the compiled campaigns hold what decisions need
+	})
 	return c.flagMap
 }
 

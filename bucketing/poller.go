@@ -231,7 +231,7 @@ func NewPoller(e *Engine, o PollerOptions) (*Poller, error) {
 		onError:    o.OnError,
 		startFetch: o.StartFetch,
 		rand:       o.Rand,
-		fileURL:    reportedURL(u),
+		fileURL:    httpx.PublicURL(u),
 		envID:      o.EnvID,
 		wait:       sleep,
 		sem:        make(chan struct{}, 1),

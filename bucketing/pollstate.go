@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/url"
 	"path"
 	"time"
 )
@@ -131,14 +130,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// reportedURL returns u as errors show it: without user information,
-// query or fragment, which may hold secrets.
-func reportedURL(u *url.URL) string {
-	c := *u
-	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
-	return c.String()
 }
 
 // envFromPath returns ENV for a path ending in /ENV/bucketing.json, as

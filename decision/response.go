@@ -10,11 +10,17 @@ import (
 )
 
 // wireResponse is the body of a 200 answer in mode normal (spec §2.4).
-// Missing fields decode as zero values. Campaigns are decoded one by one
-// (wireCampaign), so that an error can name the campaign at fault.
+// Missing fields decode as zero values.
 type wireResponse struct {
+	Campaigns []*wireCampaign `json:"campaigns"`
+	Panic     bool            `json:"panic"`
+}
+
+// rawResponse is wireResponse with its campaigns left undecoded: a body
+// wireResponse refuses is decoded again campaign by campaign, so that the
+// error names the campaign at fault.
+type rawResponse struct {
 	Campaigns []json.RawMessage `json:"campaigns"`
-	Panic     bool              `json:"panic"`
 }
 
 // wireCampaign is one entry of "campaigns". Null strings decode as "".
@@ -43,18 +49,17 @@ type wireCampaign struct {
 func parseResponse(b []byte) (Decision, error) {
 	var w *wireResponse
 	if err := json.Unmarshal(b, &w); err != nil {
-		return Decision{}, badResponse("", err)
+		return Decision{}, responseError(b, err)
 	}
 	if w == nil {
 		return Decision{}, fmt.Errorf("%w: the body must be a JSON object, got null", ErrBadResponse)
 	}
+	if w.Panic {
+		return Decision{Panic: true}, nil
+	}
 	var d Decision
-	for i, raw := range w.Campaigns {
-		var wc *wireCampaign
-		if err := json.Unmarshal(raw, &wc); err != nil {
-			return Decision{}, badResponse("campaigns["+strconv.Itoa(i)+"]", err)
-		}
-		if wc == nil || w.Panic {
+	for _, wc := range w.Campaigns {
+		if wc == nil {
 			continue
 		}
 		d.Campaigns = append(d.Campaigns, Assignment{Campaign: &Campaign{
@@ -72,10 +77,23 @@ func parseResponse(b []byte) (Decision, error) {
 			},
 		}, Reason: Reason{Kind: ReasonRemote, Bucket: -1}})
 	}
-	if w.Panic {
-		return Decision{Panic: true}, nil
-	}
 	return d, nil
+}
+
+// responseError returns the error of a body that did not decode with
+// err: the error of the first campaign that fails to decode alone, named
+// by its index, or else err's, about the body.
+func responseError(b []byte, err error) error {
+	var raw rawResponse
+	if json.Unmarshal(b, &raw) == nil {
+		for i, c := range raw.Campaigns {
+			var wc *wireCampaign
+			if cerr := json.Unmarshal(c, &wc); cerr != nil {
+				return badResponse("campaigns["+strconv.Itoa(i)+"]", cerr)
+			}
+		}
+	}
+	return badResponse("", err)
 }
 
 // badResponse returns the error wrapping ErrBadResponse for err, a

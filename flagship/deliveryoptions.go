@@ -88,7 +88,8 @@ type DeliveryOptions struct {
 
 	// Sinks are destinations added beside Flagship's: every record of the
 	// kinds a sink takes is also delivered through its Sink, with its own
-	// backlog and progress in the queue file, so that a slow destination
+	// backlog and progress (in the queue file, or in memory with
+	// InMemory), so that a slow destination
 	// never holds back another. A sink gets what its SinkConfig says (the
 	// batching, MaxAge and retry fields above are for Flagship's HTTP
 	// delivery only). Each Name must be stable across restarts and differ

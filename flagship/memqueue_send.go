@@ -257,7 +257,7 @@ func (q *memQueue) sendPart(ctx context.Context, s *memSink, m *memSend, idx []i
 	if done != nil {
 		done(err)
 	}
-	var perRecord []error
+	perRecord, isPartial := eventqueue.PartialErrors(err)
 	switch {
 	case err == nil:
 		q.delivered(ctx, s, m, idx, latency)
@@ -269,9 +269,11 @@ func (q *memQueue) sendPart(ctx context.Context, s *memSink, m *memSend, idx []i
 		// destination refuses, and isolating again would tell nothing.
 		s.retried.Add(uint64(len(idx)))
 		return &memSendError{n: len(idx), err: refusedAlike(err)}
-	case q.partial(err, len(idx), &perRecord):
+	case isPartial && len(perRecord) == len(idx):
 		return q.sendPartial(ctx, s, m, idx, perRecord, latency)
-	case eventqueue.IsPermanent(err):
+	case eventqueue.IsPermanent(err) && !isPartial:
+		// (A Partial of the wrong length tells nothing of the records at
+		// fault: the whole batch is retried, below, as eventqueue does.)
 		if len(idx) == 1 {
 			m.refuse(idx[0], err)
 			return nil
@@ -318,17 +320,6 @@ func (q *memQueue) sendPartial(ctx context.Context, s *memSink, m *memSend, idx 
 		return err
 	}
 	return q.sendPart(ctx, s, m, failed[mid:], false)
-}
-
-// partial reports whether err is an eventqueue.Partial with one entry per
-// record of a send of n, and sets *errs to its entries.
-func (q *memQueue) partial(err error, n int, errs *[]error) bool {
-	e, ok := eventqueue.PartialErrors(err)
-	if ok && len(e) == n {
-		*errs = e
-		return true
-	}
-	return false
 }
 
 // delivered notes that the records idx of the batch were confirmed.

@@ -132,7 +132,7 @@ func (s *recordingSink) Send(_ context.Context, batch []eventqueue.Record) error
 	err := s.answer(s.sends, batch)
 	var perRecord interface{ Unwrap() []error }
 	for i, r := range batch {
-		if err == nil || errors.As(err, &perRecord) && perRecord.Unwrap()[i] == nil {
+		if err == nil || errors.As(err, &perRecord) && len(perRecord.Unwrap()) == len(batch) && perRecord.Unwrap()[i] == nil {
 			s.delivered = append(s.delivered, screenName(r))
 		}
 	}
@@ -298,4 +298,26 @@ func TestInMemoryPurgeOnConsentWithdrawal(t *testing.T) {
 	}
 	assert.Equal(t, []string{"EVENT"}, types, "only the consent hit was delivered")
 	assert.Equal(t, "fs_consent", srv.Hits()[0].Fields["ea"])
+}
+
+// TestInMemoryPartialOfTheWrongLength: a Partial that does not have one
+// entry per record tells nothing of the records at fault, even when its
+// entries are permanent: the whole batch is retried, as the queue file
+// does, and nothing is dropped.
+func TestInMemoryPartialOfTheWrongLength(t *testing.T) {
+	sink := &recordingSink{answer: func(n int, batch []eventqueue.Record) error {
+		if n > 3 {
+			return nil
+		}
+		return eventqueue.Partial([]error{eventqueue.Permanent(errors.New("bad item"))}) // one entry for three records
+	}}
+	c := sinkClient(t, sink)
+	sendScreens(t, c, "a", "b", "c")
+	flush(t, c)
+	delivered, attempts := sink.got()
+	assert.ElementsMatch(t, []string{"a", "b", "c"}, delivered)
+	assert.Equal(t, map[string]int{"a": 4, "b": 4, "c": 4}, attempts, "retried whole, never split")
+	st := sinkStats(t, c, "mine")
+	assert.Zero(t, st.DeadLettered)
+	assert.EqualValues(t, 3, st.Sent)
 }

@@ -50,8 +50,9 @@ const (
 	NotifyBatchFailed
 	// NotifyDeadLettered: Notification.N records for Notification.Sink
 	// were moved to the queue file's dead letters for Notification.Reason
-	// ("expired", or the destination's refusal). See the flagship queue
-	// command.
+	// ("expired", or the destination's refusal); see the flagship queue
+	// command. With DeliveryOptions.InMemory, which keeps no dead
+	// letters, they were dropped.
 	NotifyDeadLettered
 	// NotifyQueueFull: the queue reached its limits and refuses records
 	// (Notification.Err says which); reported once per episode.

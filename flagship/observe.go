@@ -11,6 +11,7 @@ import (
 	"github.com/seed27eed597/flagship-go/decision"
 	"github.com/seed27eed597/flagship-go/eventqueue"
 	"github.com/seed27eed597/flagship-go/eventqueue/httpsink"
+	"github.com/seed27eed597/flagship-go/internal/httpx"
 )
 
 // Refusal reasons of [RefusalReason].
@@ -94,8 +95,7 @@ func opURL(u string) string {
 	if err != nil {
 		return ""
 	}
-	p.User, p.RawQuery, p.ForceQuery, p.Fragment, p.RawFragment = nil, "", false, "", ""
-	return p.String()
+	return httpx.PublicURL(p)
 }
 
 // bucketingWatch follows the downloads of the bucketing file: it reports

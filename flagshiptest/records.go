@@ -165,7 +165,9 @@ func (r Refusal) clone() Refusal {
 }
 
 // Records returns copies of everything the handler recorded, of every
-// kind, refusals included, in arrival order (see [Record]).
+// kind, refusals included, in arrival order (see [Record]). Reading them
+// does not mark refusals as read: on a [Server], a test that reads
+// records for other reasons still fails for a refusal it did not expect.
 func (h *Handler) Records() []Record {
 	return h.RecordsSince(0)
 }
@@ -174,19 +176,15 @@ func (h *Handler) Records() []Record {
 // seq, in arrival order: pass the Seq of the last record seen to poll for
 // new ones.
 func (h *Handler) RecordsSince(seq int) []Record {
-	out, _ := h.snapshot(seq, false)
+	out, _ := h.snapshot(seq)
 	return out
 }
 
 // snapshot returns copies of the records after seq, and the number of
-// the last record made; it marks every refusal so far as read if
-// markRead.
-func (h *Handler) snapshot(seq int, markRead bool) ([]Record, int) {
+// the last record made.
+func (h *Handler) snapshot(seq int) ([]Record, int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if markRead {
-		h.unread = nil
-	}
 	var out []Record
 	for i := range h.records {
 		if h.records[i].Seq > seq {

@@ -31,7 +31,7 @@ func (h *Handler) serveRecords(w http.ResponseWriter, r *http.Request) {
 		}
 		since = n
 	}
-	recs, next := h.snapshot(since, false)
+	recs, next := h.snapshot(since)
 	writeJSON(w, http.StatusOK, recordsJSON(recs, max(next, since)))
 }
 

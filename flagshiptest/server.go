@@ -38,7 +38,7 @@ type Server struct {
 // otherwise), listening on 127.0.0.1 on a free port, and registers with
 // tb.Cleanup its Close and then the report of refusals: every item or
 // request the server refused and the test never read with
-// [Server.Refusals] or [Server.Records] fails the test, with one
+// [Server.Refusals] fails the test (reading Records does not count), with one
 // tb.Errorf listing each with its reason. A test that provokes refusals
 // on purpose reads them, and so accepts them. Requests a [Fault] answered
 // are not refusals.
@@ -71,14 +71,6 @@ func NewServer(tb testing.TB, opts ...HandlerOption) *Server {
 // Refusals is [Handler.Refusals], and marks every refusal so far as read:
 // the test does not fail for them.
 func (s *Server) Refusals() []Refusal { return s.refusalsRead(true) }
-
-// Records is [Handler.Records]. Unlike [Server.Refusals], it does not
-// mark refusals as read: a test that reads records for other reasons
-// still fails at cleanup for a refusal it did not expect.
-func (s *Server) Records() []Record {
-	rs, _ := s.snapshot(0, false)
-	return rs
-}
 
 // maxReportedItem bounds the item shown for a refusal in the report.
 const maxReportedItem = 300

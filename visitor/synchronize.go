@@ -32,10 +32,12 @@ import (
 // it was set, but not their total). Synchronize then returns that error,
 // although the flags were updated, and so does every Synchronize until
 // the context shrinks: nothing is queued, so nothing is dead-lettered.
-// The total is checked here, when the hit is built, rather than by every
+// The total is checked by the Tracker when the hit is queued (the
+// client's queue asks each sink its limit), rather than by every
 // UpdateContext: measuring it costs a pass over the whole context, which
 // the request path of a returning visitor, whose unchanged context is not
-// sent again (Config.SentContexts), does not otherwise pay.
+// sent again (Config.SentContexts), does not otherwise pay. A Tracker of
+// your own that does not check sizes bounds nothing.
 //
 // When calls overlap, the modifications of the last one started win.
 func (v *Visitor) Synchronize(ctx context.Context) error {

@@ -19,8 +19,8 @@ import (
 // SDK's delivery (the durable queue) plugs into. Enqueue returns nil once
 // the record is accepted for delivery; what "accepted" guarantees is the
 // Tracker's contract. An error wrapping [hits.ErrInvalidRecord] says that
-// the record will never be accepted (the client's queue refuses so a
-// record too large for a destination), which [Visitor.Synchronize]
+// the record will never be accepted (the client's queue refuses that way
+// a record too large for a destination), which [Visitor.Synchronize]
 // reports for the context hit rather than retry it. Implementations must
 // be safe for concurrent use.
 type Tracker interface {

@@ -32,7 +32,9 @@ type exposures struct {
 	ch      chan exposure
 	pending atomic.Int64 // sent and not yet activated
 
-	mu   sync.RWMutex // held to send, so that close never races a send
+	// mu is held to send, so that once run has set open to false under
+	// it, no send can follow the drain.
+	mu   sync.RWMutex
 	open bool
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,4 +33,20 @@ func TestRefusalEchoingTheKeyIsRedacted(t *testing.T) {
 			assert.NotContains(t, se.Body, testKey)
 		})
 	}
+}
+
+// A key echoed across the cut of the reason (1 KiB) leaves no part of it
+// in the error: it is redacted before the reason is cut.
+func TestKeyAcrossTheReasonCutIsRedacted(t *testing.T) {
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(strings.Repeat("x", 1024-5) + " " + r.Header.Get("x-api-key") + " tail"))
+	})
+	s := rec.sink(t, httpsink.Options{APIKey: testKey})
+	err := s.Send(context.Background(), queued(activation(t, "env", "vg-1")))
+	require.Error(t, err)
+	var se *httpsink.StatusError
+	require.True(t, errors.As(err, &se))
+	assert.NotContains(t, se.Body, testKey[:4], "no part of the key")
+	assert.LessOrEqual(t, len(se.Body), 1024)
 }

@@ -2,7 +2,6 @@ package httpsink
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/seed27eed597/flagship-go/eventqueue"
@@ -34,9 +33,9 @@ type multiStatus struct {
 // index) adds nothing: the answer is a 2xx, and the request taken as
 // delivered. Indexes are checked against the request's items by
 // noteRefused.
-func (s *Sink) readMultiStatus(body io.Reader, refused []itemRefusal) []itemRefusal {
-	b, err := io.ReadAll(io.LimitReader(body, maxMultiStatus+1))
-	if err != nil || len(b) > maxMultiStatus {
+func (s *Sink) readMultiStatus(resp *http.Response, refused []itemRefusal) []itemRefusal {
+	b, err := httpx.ReadBody(resp, maxMultiStatus)
+	if err != nil {
 		return refused
 	}
 	var ms multiStatus
@@ -48,15 +47,7 @@ func (s *Sink) readMultiStatus(body io.Reader, refused []itemRefusal) []itemRefu
 		if r.Index == nil {
 			return refused[:n]
 		}
-		reason := r.Reason
-		if len(reason) > maxReason {
-			reason = reason[:maxReason]
-		}
-		reason = cleanReason([]byte(reason))
-		if s.key != nil && *s.key != "" {
-			reason = httpx.RedactToken(reason, string(*s.key))
-		}
-		refused = append(refused, itemRefusal{index: *r.Index, reason: reason})
+		refused = append(refused, itemRefusal{index: *r.Index, reason: s.reason([]byte(r.Reason))})
 	}
 	return refused
 }

@@ -76,7 +76,7 @@ func (s *Sink) check(ep endpoint, resp *http.Response, refused []itemRefusal) ([
 	}
 	code := resp.StatusCode
 	if code == http.StatusMultiStatus {
-		refused = s.readMultiStatus(resp.Body, refused)
+		refused = s.readMultiStatus(resp, refused)
 		httpx.DrainClose(resp.Body)
 		return refused, nil
 	}
@@ -91,16 +91,12 @@ func (s *Sink) check(ep endpoint, resp *http.Response, refused []itemRefusal) ([
 // returns the error Send returns for it.
 func (s *Sink) statusError(ep endpoint, resp *http.Response) error {
 	code := resp.StatusCode
-	reason := make([]byte, maxReason)
-	n, _ := io.ReadFull(resp.Body, reason)
+	// Read past maxReason by the key's length, so that a key echoed
+	// across the cut is whole when reason redacts it.
+	buf := make([]byte, maxReason+s.keyLen())
+	n, _ := io.ReadFull(resp.Body, buf)
 	httpx.DrainClose(resp.Body)
-	body := cleanReason(reason[:n])
-	if s.key != nil && *s.key != "" {
-		// A server may echo the key: it must reach no error, log or dead
-		// letter.
-		body = httpx.RedactToken(body, string(*s.key))
-	}
-	err := error(&StatusError{Endpoint: ep.String(), StatusCode: code, Body: body})
+	err := error(&StatusError{Endpoint: ep.String(), StatusCode: code, Body: s.reason(buf[:n])})
 	switch {
 	case systemicStatus(code):
 		err = eventqueue.Systemic(err)
@@ -124,6 +120,30 @@ func systemicStatus(code int) bool {
 		return true
 	}
 	return code >= 300 && code <= 399
+}
+
+// keyLen is the length of the API key, 0 without one.
+func (s *Sink) keyLen() int {
+	if s.key == nil {
+		return 0
+	}
+	return len(*s.key)
+}
+
+// reason turns the start of a server's answer (a body, or an item's
+// reason in a 207) into the reason an error and a dead letter carry: one
+// line, without the API key (a server may echo it: it must reach no
+// error, log or dead letter), at most maxReason bytes. The key is
+// redacted before the cut, so that a key across it leaves nothing.
+func (s *Sink) reason(b []byte) string {
+	r := cleanReason(b)
+	if s.key != nil {
+		r = httpx.RedactToken(r, string(*s.key))
+	}
+	if len(r) > maxReason {
+		r = cleanReason([]byte(r[:maxReason])) // drops a rune the cut split
+	}
+	return r
 }
 
 // cleanReason turns the start of an answer's body into a one-line

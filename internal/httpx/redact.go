@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -59,4 +60,12 @@ func tokenAfter(s string, i int) bool {
 
 func isTokenRune(r rune) bool {
 	return r == '_' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// PublicURL returns u as errors, logs and traces show it: without user
+// information, query or fragment, which may hold secrets.
+func PublicURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return c.String()
 }

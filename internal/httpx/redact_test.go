@@ -1,6 +1,7 @@
 package httpx_test
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/seed27eed597/flagship-go/internal/httpx"
@@ -28,5 +29,15 @@ func TestRedactToken(t *testing.T) {
 				t.Errorf("RedactToken(%q, %q) = %q, want %q", tt.give, tt.giveSecret, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestPublicURL(t *testing.T) {
+	u, err := url.Parse("https://user:pass@cdn.example:8443/env/bucketing.json?token=s3cret#frag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := httpx.PublicURL(u), "https://cdn.example:8443/env/bucketing.json"; got != want {
+		t.Errorf("PublicURL = %q, want %q", got, want)
 	}
 }
